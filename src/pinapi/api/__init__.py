@@ -1,0 +1,1 @@
+"""The wire: HTTP only, no business rules."""

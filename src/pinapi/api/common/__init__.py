@@ -1,0 +1,1 @@
+"""Cross-cutting wire pieces: envelope, errors, parameters, auth, limits, paging, request ids."""

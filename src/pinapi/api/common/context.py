@@ -1,0 +1,41 @@
+"""Per-request access to the runtime and the request's unit of work.
+
+One database session per request, opened on first use; the route wrapper in
+``routing.py`` commits it once after the handler succeeds and rolls it back on any failure,
+so a request never leaves half-written data.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from pinapi.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return cast(Runtime, request.app.state.runtime)
+
+
+async def get_session(request: Request) -> AsyncSession:
+    state = request.scope.setdefault("state", {})
+    session = state.get("session")
+    if session is None:
+        session = get_runtime(request).sessions()
+        state["session"] = session
+    return cast(AsyncSession, session)
+
+
+async def finish_session(request: Request, *, commit: bool) -> None:
+    session = request.scope.get("state", {}).pop("session", None)
+    if session is None:
+        return
+    try:
+        if commit:
+            await session.commit()
+        else:
+            await session.rollback()
+    finally:
+        await session.close()

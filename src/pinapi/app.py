@@ -1,0 +1,85 @@
+"""Build the ASGI application: routes, middleware, error mapping, and its lifespan.
+
+The lifespan migrates the database, loads the demo dataset when asked, and runs an
+in-process jobs worker unless ``PINAPI_WORKER=false`` (separate ``pinapi worker`` processes
+can then do the work).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from pinapi import __version__
+from pinapi.api import files, ops
+from pinapi.api.common import errors
+from pinapi.api.common.middleware import RequestId, TrailingSlash
+from pinapi.api.oauth import ROUTERS as OAUTH_ROUTERS
+from pinapi.api.v3 import ROUTERS as V3_ROUTERS
+from pinapi.jobs import maintenance  # noqa: F401  (registers its handlers)
+from pinapi.jobs.worker import Worker
+from pinapi.runtime import Runtime
+from pinapi.settings import Settings
+from pinapi.store.migrate import upgrade_async
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    migrate: bool = True,
+    demo: bool | None = None,
+) -> FastAPI:
+    settings = runtime.settings if runtime else (settings or Settings())
+    load_demo = settings.demo if demo is None else demo
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or Runtime.build(settings)
+        app.state.runtime = rt
+        if migrate:
+            await upgrade_async(settings.resolved_database_url())
+        if load_demo:
+            from pinapi.demo import load_demo_dataset
+
+            await load_demo_dataset(rt)
+        stop = asyncio.Event()
+        task: asyncio.Task[None] | None = None
+        if settings.worker:
+            worker = Worker(
+                sessions=rt.sessions,
+                clock=rt.clock,
+                lease_seconds=settings.job_lease_seconds,
+                poll_seconds=settings.worker_poll_seconds,
+                services=rt.extras,
+            )
+            task = asyncio.create_task(worker.run_forever(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            if runtime is None:
+                await rt.close()
+
+    app = FastAPI(
+        title="pinapi — Pinterest Marketing API v3",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    errors.install(app)
+    for r in [*V3_ROUTERS, *OAUTH_ROUTERS, ops.router, files.router]:
+        app.include_router(r)
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
+    app.add_middleware(TrailingSlash)
+    app.add_middleware(RequestId)
+    return app

@@ -1,0 +1,1 @@
+"""The business: entities, rules and services, free of HTTP and SQL strings."""

@@ -1,0 +1,1 @@
+"""Organic content: users, boards, sections, pins, follows, search and comments."""

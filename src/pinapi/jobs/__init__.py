@@ -1,0 +1,1 @@
+"""Durable background work: a job table and the worker loop that drains it."""

@@ -1,0 +1,66 @@
+"""Runtime configuration, read once from ``PINAPI_*`` environment variables.
+
+Every knob has a default that needs nothing installed beyond the package, so a bare
+``pinapi serve`` works on a fresh machine (SQLite under the data dir, in-memory limits).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PINAPI_", extra="ignore")
+
+    data_dir: Path = Path(".pinapi")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    demo: bool = True
+    worker: bool = True
+    worker_poll_seconds: float = 0.5
+    job_lease_seconds: float = 300.0
+    token_cache_seconds: float = 5.0
+    bookmark_ttl_seconds: int = 86400
+    signature_window_seconds: int = 300
+    auth_code_ttl_seconds: int = 600
+    # Rate limits (contract 1.8); counts per window.
+    limit_ads_read_per_second: int = 500
+    limit_ads_read_high_per_minute: int = 1000
+    limit_ads_write_per_minute: int = 400
+    limit_ads_metrics_per_minute: int = 1000
+    limit_organic_per_hour: int = 100000
+    log_level: str = "warning"
+    fetch_allow: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "::1"])
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'pinapi.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key for bookmarks and download links.
+
+        Kept in the data dir when not configured, so bookmarks survive restarts and every
+        process of one instance agrees on it.
+        """
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        self.secret_key = path.read_text().strip()
+        return self.secret_key
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

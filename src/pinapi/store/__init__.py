@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, sessions, Alembic migrations and id generation."""

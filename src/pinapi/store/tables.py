@@ -1,0 +1,194 @@
+"""The relational schema. Alembic migrations are generated from these classes.
+
+Times are stored as timezone-aware UTC datetimes. Counters that the API reports
+(``pin_count``, ``follower_count``…) are columns updated with ``col = col + n`` in the same
+transaction as the change they count, so they stay exact under concurrent writes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from pinapi.store.ids import new_id
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite forgets the zone on read)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        int: BigInteger,
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+    }
+
+
+def _id_column() -> Mapped[int]:
+    return mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = _id_column()
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    about: Mapped[str] = mapped_column(Text, default="")
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    is_business: Mapped[bool] = mapped_column(Boolean, default=False)
+    website_url: Mapped[str] = mapped_column(String(500), default="")
+    pin_count: Mapped[int] = mapped_column(Integer, default=0)
+    board_count: Mapped[int] = mapped_column(Integer, default=0)
+    follower_count: Mapped[int] = mapped_column(Integer, default=0)
+    following_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+
+
+class App(Base):
+    __tablename__ = "apps"
+
+    id: Mapped[int] = _id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    secret_nonce: Mapped[str] = mapped_column(String(64))
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class AppRedirectUri(Base):
+    __tablename__ = "app_redirect_uris"
+
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    uri: Mapped[str] = mapped_column(String(1000), primary_key=True)
+
+
+class AuthCode(Base):
+    """A single-use authorization code; only its hash is stored."""
+
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(String(1000))
+    scopes: Mapped[str] = mapped_column(Text)
+    refreshable: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Grant(Base):
+    """Everything a user has ever granted an app; the token response reports this union."""
+
+    __tablename__ = "oauth_grants"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    scopes: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class Token(Base):
+    """An access or refresh token, stored as a SHA-256 hash of the random secret."""
+
+    __tablename__ = "oauth_tokens"
+    __table_args__ = (Index("ix_oauth_tokens_user", "user_id"),)
+
+    id: Mapped[int] = _id_column()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "access" | "refresh"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    scopes: Mapped[str] = mapped_column(Text)
+    refresh_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Advertiser(Base):
+    __tablename__ = "advertisers"
+    __table_args__ = (Index("ix_advertisers_owner", "owner_user_id", "id"),)
+
+    id: Mapped[int] = _id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    owner_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AdvertiserMember(Base):
+    """A role a user holds on an advertiser shared with them (account sharing)."""
+
+    __tablename__ = "advertiser_members"
+    __table_args__ = (Index("ix_advertiser_members_user", "user_id"),)
+
+    advertiser_id: Mapped[int] = mapped_column(
+        ForeignKey("advertisers.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class Job(Base):
+    """A unit of background work, claimed by exactly one worker at a time."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_claim", "state", "run_after"),
+        UniqueConstraint("dedupe_key", name="uq_jobs_dedupe"),
+    )
+
+    id: Mapped[int] = _id_column()
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    run_after: Mapped[datetime]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
