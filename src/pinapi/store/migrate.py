@@ -23,7 +23,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     _in_thread(lambda: command.upgrade(alembic_config(url), revision))
 
 
@@ -53,5 +53,5 @@ def _in_thread(fn: object) -> None:
         raise errors[0]
 
 
-async def upgrade_async(url: str, revision: str = "head") -> None:
+async def upgrade_async(url: str, revision: str = "heads") -> None:
     await asyncio.to_thread(command.upgrade, alembic_config(url), revision)

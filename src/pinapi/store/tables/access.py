@@ -1,69 +1,27 @@
-"""The relational schema. Alembic migrations are generated from these classes.
-
-Times are stored as timezone-aware UTC datetimes. Counters that the API reports
-(``pin_count``, ``follower_count``…) are columns updated with ``col = col + n`` in the same
-transaction as the change they count, so they stay exact under concurrent writes.
-"""
+"""Accounts and access: users, OAuth apps, codes, grants, tokens, advertisers and roles."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
 
-from pinapi.store.ids import new_id
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend (SQLite forgets the zone on read)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        int: BigInteger,
-        datetime: UtcDateTime,
-        dict[str, Any]: JSON,
-    }
-
-
-def _id_column() -> Mapped[int]:
-    return mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
+from pinapi.store.tables.base import Base, id_column
 
 
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[int] = _id_column()
+    id: Mapped[int] = id_column()
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
     about: Mapped[str] = mapped_column(Text, default="")
@@ -81,7 +39,7 @@ class User(Base):
 class App(Base):
     __tablename__ = "apps"
 
-    id: Mapped[int] = _id_column()
+    id: Mapped[int] = id_column()
     name: Mapped[str] = mapped_column(String(200))
     secret_hash: Mapped[str] = mapped_column(String(200))
     secret_nonce: Mapped[str] = mapped_column(String(64))
@@ -128,7 +86,7 @@ class Token(Base):
     __tablename__ = "oauth_tokens"
     __table_args__ = (Index("ix_oauth_tokens_user", "user_id"),)
 
-    id: Mapped[int] = _id_column()
+    id: Mapped[int] = id_column()
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(10))  # "access" | "refresh"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -144,7 +102,7 @@ class Advertiser(Base):
     __tablename__ = "advertisers"
     __table_args__ = (Index("ix_advertisers_owner", "owner_user_id", "id"),)
 
-    id: Mapped[int] = _id_column()
+    id: Mapped[int] = id_column()
     name: Mapped[str] = mapped_column(String(200))
     owner_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     country: Mapped[str] = mapped_column(String(2), default="US")
@@ -167,28 +125,3 @@ class AdvertiserMember(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime]
-
-
-class Job(Base):
-    """A unit of background work, claimed by exactly one worker at a time."""
-
-    __tablename__ = "jobs"
-    __table_args__ = (
-        Index("ix_jobs_claim", "state", "run_after"),
-        UniqueConstraint("dedupe_key", name="uq_jobs_dedupe"),
-    )
-
-    id: Mapped[int] = _id_column()
-    kind: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
-    run_after: Mapped[datetime]
-    locked_by: Mapped[str | None] = mapped_column(String(100))
-    locked_until: Mapped[datetime | None]
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-    dedupe_key: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None]
