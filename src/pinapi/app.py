@@ -16,11 +16,13 @@ from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from pinapi import __version__
-from pinapi.api import files, ops
+from pinapi.api import controls, files, ops
 from pinapi.api.common import errors
 from pinapi.api.common.middleware import RequestId, TrailingSlash
 from pinapi.api.oauth import ROUTERS as OAUTH_ROUTERS
 from pinapi.api.v3 import ROUTERS as V3_ROUTERS
+from pinapi.domain.clock import SharedClock
+from pinapi.domain.controls import clock as clock_controls
 from pinapi.jobs import maintenance  # noqa: F401  (registers its handlers)
 from pinapi.jobs.worker import Worker
 from pinapi.runtime import Runtime
@@ -44,12 +46,20 @@ def create_app(
         app.state.runtime = rt
         if migrate:
             await upgrade_async(settings.resolved_database_url())
+        stop = asyncio.Event()
+        background: list[asyncio.Task[None]] = []
+        if isinstance(rt.clock, SharedClock):
+            async with rt.sessions() as session:
+                await clock_controls.refresh(session, rt.clock)
+            background.append(
+                asyncio.create_task(
+                    clock_controls.follow(rt.sessions, rt.clock, stop, settings.clock_refresh_seconds)
+                )
+            )
         if load_demo:
             from pinapi.demo import load_demo_dataset
 
             await load_demo_dataset(rt)
-        stop = asyncio.Event()
-        task: asyncio.Task[None] | None = None
         if settings.worker:
             worker = Worker(
                 sessions=rt.sessions,
@@ -58,12 +68,12 @@ def create_app(
                 poll_seconds=settings.worker_poll_seconds,
                 services=rt.extras,
             )
-            task = asyncio.create_task(worker.run_forever(stop))
+            background.append(asyncio.create_task(worker.run_forever(stop)))
         try:
             yield
         finally:
             stop.set()
-            if task is not None:
+            for task in background:
                 await task
             if runtime is None:
                 await rt.close()
@@ -77,7 +87,7 @@ def create_app(
         redirect_slashes=False,
     )
     errors.install(app)
-    for r in [*V3_ROUTERS, *OAUTH_ROUTERS, ops.router, files.router]:
+    for r in [*V3_ROUTERS, *OAUTH_ROUTERS, ops.router, files.router, controls.router]:
         app.include_router(r)
     app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
     app.add_middleware(TrailingSlash)

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pinapi.domain.access import advertisers, apps, sharing, tokens, users
 from pinapi.domain.access import scopes as scope_lib
 from pinapi.domain.access.roles import ROLES
+from pinapi.domain.clock import SharedClock
+from pinapi.domain.controls import clock as clock_controls
 from pinapi.domain.errors import DomainError, Invalid
 from pinapi.runtime import Runtime
 from pinapi.settings import Settings
@@ -37,6 +39,9 @@ def _run(work: Callable[[Runtime, AsyncSession], Awaitable[T]]) -> T:
         await migrations.upgrade_async(settings.resolved_database_url())
         runtime = Runtime.build(settings)
         try:
+            if isinstance(runtime.clock, SharedClock):
+                async with runtime.sessions() as session:
+                    await clock_controls.refresh(session, runtime.clock)
             async with runtime.sessions() as session, session.begin():
                 return await work(runtime, session)
         finally:
@@ -190,6 +195,37 @@ def token(
     typer.echo(issued.access_token)
     if issued.refresh_token:
         typer.echo(issued.refresh_token)
+
+
+@app.command()
+def clock(
+    freeze: Annotated[bool, typer.Option(help="Stop the shared clock.")] = False,
+    resume: Annotated[bool, typer.Option(help="Let it run with wall time again.")] = False,
+    advance: Annotated[float, typer.Option(help="Move it forward by this many seconds.")] = 0.0,
+    at: Annotated[str, typer.Option("--set", help="Set it to an ISO 8601 time with zone.")] = "",
+) -> None:
+    """Show or move the simulation clock every process of this instance shares."""
+    from datetime import datetime
+
+    if freeze and resume:
+        console.print("[red]error:[/red] --freeze and --resume exclude each other")
+        raise typer.Exit(2)
+
+    async def work(rt: Runtime, s: AsyncSession) -> clock_controls.ClockView:
+        assert isinstance(rt.clock, SharedClock)
+        if not (freeze or resume or advance or at):
+            return await clock_controls.refresh(s, rt.clock)
+        try:
+            when = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
+        except ValueError as exc:
+            raise Invalid("set", "must be an ISO 8601 date-time with a zone") from exc
+        mode = "frozen" if freeze else "wall" if resume else None
+        return await clock_controls.change(
+            s, rt.clock, mode=mode, advance_seconds=advance or None, set_time=when
+        )
+
+    view = _run(work)
+    typer.echo(f"now={view.now.isoformat()} mode={view.mode} offset_seconds={view.offset_seconds:.3f}")
 
 
 @adv_cli.command("create")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from pinapi.api.common.paging import Bookmarks
 from pinapi.api.common.ratelimit import Limiter
 from pinapi.domain.access.tokens import TokenCache
-from pinapi.domain.clock import Clock, SystemClock
+from pinapi.domain.clock import Clock, SharedClock
 from pinapi.settings import Settings
 from pinapi.store.db import make_engine, make_sessionmaker
 
@@ -39,7 +39,7 @@ class Runtime:
             settings=settings,
             engine=engine,
             sessions=make_sessionmaker(engine),
-            clock=clock or SystemClock(),
+            clock=clock or SharedClock(),
             token_cache=TokenCache(settings.token_cache_seconds),
             limiter=Limiter(settings),
             bookmarks=Bookmarks(key, settings.bookmark_ttl_seconds),

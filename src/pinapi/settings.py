@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     public_url: str = ""
     demo: bool = True
     worker: bool = True
+    controls: bool = True
+    clock_refresh_seconds: float = 1.0
     worker_poll_seconds: float = 0.5
     job_lease_seconds: float = 300.0
     token_cache_seconds: float = 5.0
@@ -39,6 +41,10 @@ class Settings(BaseSettings):
     limit_organic_per_hour: int = 100000
     log_level: str = "warning"
     fetch_allow: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "::1"])
+    # Ads review (domain/ads/review.py): how long a new or edited pin promotion stays PENDING,
+    # and the destination domains (with their subdomains) the reviewer always rejects.
+    review_delay_seconds: float = 60.0
+    blocked_domains: list[str] = Field(default_factory=lambda: ["blocked.example"])
 
     def resolved_database_url(self) -> str:
         if self.database_url:

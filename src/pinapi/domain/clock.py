@@ -37,3 +37,30 @@ class FixedClock:
 
     def set(self, at: datetime) -> None:
         self._at = at
+
+
+class SharedClock:
+    """The simulation clock every process shares (its state lives in the ``sim_clock`` row).
+
+    ``now()`` is pure arithmetic on the last state this process loaded: wall time plus an
+    offset, or a frozen instant. ``domain/controls/clock.py`` loads and changes the state;
+    the API process refreshes it in the background so a change made by another process (the
+    CLI, another API worker) is seen within a second.
+    """
+
+    def __init__(self) -> None:
+        self.mode = "wall"
+        self.offset_seconds = 0.0
+        self.frozen_at: datetime | None = None
+        self.version = -1
+
+    def now(self) -> datetime:
+        if self.mode == "frozen" and self.frozen_at is not None:
+            return self.frozen_at
+        return datetime.fromtimestamp(time.time() + self.offset_seconds, UTC)
+
+    def apply(self, *, mode: str, offset_seconds: float, frozen_at: datetime | None, version: int) -> None:
+        self.mode = mode
+        self.offset_seconds = offset_seconds
+        self.frozen_at = frozen_at
+        self.version = version

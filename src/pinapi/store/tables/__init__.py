@@ -14,6 +14,7 @@ from pinapi.store.tables.access import (
     User,
 )
 from pinapi.store.tables.base import Base, UtcDateTime, id_column
+from pinapi.store.tables.clock import ClockState
 from pinapi.store.tables.jobs import Job
 from pinapi.store.tables.organic import (
     AggregatedPinData,
@@ -39,6 +40,7 @@ __all__ = [
     "BoardCollaborator",
     "BoardFollow",
     "BoardSection",
+    "ClockState",
     "Comment",
     "Grant",
     "Image",

@@ -1,0 +1,1 @@
+"""Emulator controls (not part of v3): the shared clock and other test-harness levers."""
