@@ -21,12 +21,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from pinapi.app import create_app
+from pinapi.domain.access import passwords
 from pinapi.domain.clock import FixedClock
 from pinapi.runtime import Runtime
 from pinapi.settings import Settings
 from pinapi.store import migrate
 from pinapi.store.tables import Base
 from tests.factories import Factory
+
+# Argon2 at production cost takes ~0.1-0.8 s a hash; tests hash thousands of passwords.
+passwords.configure(time_cost=1, memory_cost=1024)
 
 PG_URL = os.environ.get("PINAPI_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("PINAPI_TEST_REDIS_URL", "")

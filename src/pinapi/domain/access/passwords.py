@@ -19,3 +19,9 @@ def verify_secret(stored_hash: str, secret: str) -> bool:
         return _hasher.verify(stored_hash, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def configure(*, time_cost: int, memory_cost: int, parallelism: int = 1) -> None:
+    """Replace the hashing parameters (the test suite lowers them; hashes stay verifiable)."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
