@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from pinapi.api.oauth import authorize, token
+
+ROUTERS: list[APIRouter] = [authorize.router, token.router]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from functools import cache
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.access import passwords
+from pinapi.domain.access.tokens import TokenCache
 from pinapi.domain.clock import Clock
 from pinapi.domain.errors import Conflict, Invalid, NotFound
 from pinapi.store.tables import Token, User
@@ -54,15 +57,37 @@ async def get_by_username(session: AsyncSession, username: str) -> User:
     return user
 
 
+@cache
+def _decoy_hash() -> str:
+    return passwords.hash_secret("pinapi-decoy-password")
+
+
 async def authenticate(session: AsyncSession, *, username: str, password: str) -> User | None:
+    """The user with these credentials, else None.
+
+    An unknown username still costs one hash check, so the sign-in form's timing does not
+    tell which usernames exist.
+    """
     user = await session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if user is None or not passwords.verify_secret(user.password_hash, password):
-        return None
-    return user
+    stored = user.password_hash if user is not None else _decoy_hash()
+    # Argon2 takes a few hundred milliseconds of CPU: keep it off the event loop.
+    ok = await asyncio.to_thread(passwords.verify_secret, stored, password)
+    return user if ok and user is not None else None
 
 
-async def change_password(session: AsyncSession, *, clock: Clock, user: User, password: str) -> int:
-    """Set a new password and revoke every token of the user; returns how many were revoked."""
+async def change_password(
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    user: User,
+    password: str,
+    token_cache: TokenCache | None = None,
+) -> int:
+    """Set a new password and revoke every token of the user; returns how many were revoked.
+
+    Pass the process's ``token_cache`` so tokens it verified recently stop working at once
+    here too (other processes drop them within the cache TTL).
+    """
     if len(password) < 8:
         raise Invalid("password", "must be at least 8 characters")
     now = clock.now()
@@ -71,4 +96,10 @@ async def change_password(session: AsyncSession, *, clock: Clock, user: User, pa
     result = await session.execute(
         update(Token).where(Token.user_id == user.id, Token.revoked_at.is_(None)).values(revoked_at=now)
     )
+    if token_cache is not None:
+        token_cache.invalidate_user(user.id)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
