@@ -1,0 +1,259 @@
+"""Second-price auctions for every ad slot of an hour, vectorised per segment-hour.
+
+Each competitor's per-slot score is ``s * exp(G / lam)`` with ``s`` its expected value per
+impression (CPM in USD: bid x predicted action rate, or the CPM bid) and ``G`` a standard
+Gumbel draw, the slot-to-slot noise of real predicted rates. With weights ``w = s ** lam``
+this gives the auction in closed form (the Gumbel-max trick):
+
+* the winner of a slot is ad group g with probability ``share_g * w_g / D``, ``D`` the
+  share-weighted sum over the competitors (``share`` = the targeting share of the segment);
+* the winning score is Gumbel with location ``log D``, independent of who won, and the
+  runner-up's score is Gumbel with location ``log(D - w_g)`` truncated below the winner's.
+
+So a slot's winner and its second price are exact draws that never enumerate the
+competitors. Winners are drawn by rejection from a per-stratum proposal (accepting with the
+segment's share over the stratum's best share), with an exact fallback for the few slots
+that keep missing. Pacing throttles enter as a participation factor on the weights. The
+price is the larger of the runner-up's score and the country floor; an ad group pays
+``bid * price / own score`` per billable event, never more than its bid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+PRICE_BUCKETS = np.geomspace(0.05, 500.0, 49)
+"""Edges of the clearing-price histogram, CPM in USD (48 log-spaced buckets)."""
+_REJECTION_ROUNDS = 8
+_FALLBACK_CHUNK = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One hour's competitors, per country k and placement p.
+
+    Segments are grouped into STRATA (country x gender x age bucket, the attributes most
+    targeting keys cut on). Winners are proposed per stratum, from the ad groups' weights times
+    their best share in the stratum, and accepted with share / best share, which is exact;
+    the field strength ``D`` used for prices is measured per stratum (member-weighted mean
+    share), which keeps an hour's cost independent of segments x ad groups.
+    """
+
+    mask: npt.NDArray[np.float32]
+    """(segments, ad groups) targeting shares."""
+    segment_country: npt.NDArray[np.int16]
+    segment_stratum: I64
+    stratum_country: I64
+    stratum_max: npt.NDArray[np.float32]
+    """(strata, ad groups) the largest share over the stratum's segments."""
+    stratum_mean: npt.NDArray[np.float32]
+    """(strata, ad groups) the member-weighted mean share over the stratum's segments."""
+    group_weight: F64
+    """(ad groups, countries, placements): throttled, eligibility-gated weights."""
+    promo_group: I64
+    """(promotions,) ad group index; promotions are sorted by it."""
+    promo_cum: F64
+    """(promotions, countries) cumulative promotion weights (floors applied, not throttled)."""
+    group_cum_start: F64
+    """(ad groups, countries) promo_cum value just before the group's first promotion."""
+    group_promo_weight: F64
+    """(ad groups, countries) sum of the group's promotion weights."""
+    group_first: I64
+    """(ad groups,) index of the group's first promotion."""
+    group_count: I64
+    promo_pad_cum: F64 | None
+    """(ad groups, countries, most promotions per group) cumulative weights inside each group,
+    when groups are small enough to pad (None: search ``promo_cum`` instead)."""
+    floor_cpm: F64
+    """(countries,) floor CPM in USD."""
+    lam: float
+    term_allowed: npt.NDArray[np.bool_] | None = None
+    """(terms, ad groups) keyword gate for search slots."""
+
+    def stratum_weights(self, placement: int) -> F64:
+        """(strata, ad groups) each ad group's weight in the stratum's country."""
+        by_country = np.ascontiguousarray(self.group_weight[:, :, placement].T)
+        out: F64 = by_country[self.stratum_country]
+        return out
+
+    def strength(self) -> F64:
+        """(strata, placements) D: the summed weight of everyone competing there."""
+        cols = [
+            (self.stratum_mean * self.stratum_weights(p)).sum(axis=1)
+            for p in range(self.group_weight.shape[2])
+        ]
+        return np.stack(cols, axis=1)
+
+
+def strata(
+    mask: npt.NDArray[np.float32], stratum: I64, members: I64, n_strata: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """(max share, member-weighted mean share) per stratum and ad group (once per run)."""
+    order = np.argsort(stratum, kind="stable")
+    st = stratum[order]
+    starts = np.searchsorted(st, np.arange(n_strata))
+    present = np.unique(st)
+    mx = np.zeros((n_strata, mask.shape[1]), dtype=np.float32)
+    mean = np.zeros((n_strata, mask.shape[1]), dtype=np.float32)
+    if mask.shape[1] == 0 or order.size == 0:
+        return mx, mean
+    sorted_mask = mask[order]
+    idx = starts[present]
+    mx[present] = np.maximum.reduceat(sorted_mask, idx, axis=0)
+    weighted = sorted_mask * members[order][:, None].astype(np.float32)
+    sums = np.add.reduceat(weighted, idx, axis=0)
+    totals = np.add.reduceat(members[order], idx).astype(np.float32)
+    mean[present] = sums / totals[:, None]
+    return mx, mean
+
+
+@dataclass(frozen=True, slots=True)
+class SlotWins:
+    promo: I64
+    """Winning promotion index per slot, -1 when nobody could serve it."""
+    group: I64
+    price_ratio: F64
+    """Charged fraction of the bid (second price / own score), in (0, 1]."""
+    clearing_cpm: F64
+    """Clearing price per slot, CPM in USD (0 for unfilled)."""
+
+
+def run_auction(
+    f: Field,
+    strength: F64,
+    segments: I64,
+    placement: int,
+    terms: I64 | None,
+    rng: np.random.Generator,
+) -> SlotWins:
+    """Auction ``segments.size`` slots of one placement."""
+    n = segments.size
+    group = np.full(n, -1, dtype=np.int64)
+    n_groups = f.group_weight.shape[0]
+    st = f.segment_stratum[segments]
+    weights = f.stratum_weights(placement)
+    proposal = f.stratum_max * weights
+    totals = proposal.sum(axis=1)
+    flat = np.cumsum(proposal.ravel())
+    base = np.concatenate(([0.0], flat[n_groups - 1 :: n_groups][:-1])) if n_groups else np.zeros(0)
+    # Visit slots stratum by stratum so the searches stay inside one row of ``flat`` (cache).
+    by_stratum = radix_order(st)
+    pending = by_stratum[totals[st[by_stratum]] > 0] if n_groups else np.zeros(0, dtype=np.int64)
+    for _ in range(_REJECTION_ROUNDS):
+        if pending.size == 0:
+            break
+        s = st[pending]
+        u = rng.random((2, pending.size))
+        idx = np.searchsorted(flat, base[s] + u[0] * totals[s], side="right")
+        g = np.clip(idx - s * n_groups, 0, n_groups - 1)
+        ok = u[1] * f.stratum_max[s, g] < f.mask[segments[pending], g]
+        if terms is not None and f.term_allowed is not None:
+            ok &= f.term_allowed[terms[pending], g]
+        group[pending[ok]] = g[ok]
+        pending = pending[~ok]
+    country = f.segment_country[segments].astype(np.int64)
+    by_country = np.ascontiguousarray(f.group_weight[:, :, placement].T)
+    for c in range(0, pending.size, _FALLBACK_CHUNK):
+        rows = pending[c : c + _FALLBACK_CHUNK]
+        w = f.mask[segments[rows]].astype(np.float64) * by_country[country[rows]]
+        if terms is not None and f.term_allowed is not None:
+            w *= f.term_allowed[terms[rows]]
+        rcum = np.cumsum(w, axis=1)
+        rtotal = rcum[:, -1]
+        target = rng.random(rows.size) * rtotal
+        pick = np.minimum((rcum <= target[:, None]).sum(axis=1), w.shape[1] - 1)
+        has = rtotal > 0
+        group[rows[has]] = pick[has]
+    return _settle(f, strength, st, country, placement, group, rng)
+
+
+def _settle(
+    f: Field, strength: F64, st: I64, country: I64, placement: int, group: I64, rng: np.random.Generator
+) -> SlotWins:
+    """Pick the promotion inside each winning ad group and draw the second price.
+
+    With E1, E2 standard exponentials, the winner's Gumbel score is ``log D - log E1`` and the
+    truncated runner-up's is ``log(D - w) - log(E2 + E1 (D - w) / D)``; in score space the
+    ratio of second to first price is ``(r E1 / (E2 + r E1)) ** (1 / lam)`` with
+    ``r = (D - w) / D``, and the winner's own score is ``(D / E1) ** (1 / lam)``.
+    """
+    n = st.size
+    promo = np.full(n, -1, dtype=np.int64)
+    ratio = np.zeros(n, dtype=np.float64)
+    clearing = np.zeros(n, dtype=np.float64)
+    won = np.flatnonzero(group >= 0)
+    if won.size == 0:
+        return SlotWins(promo, group, ratio, clearing)
+    g, k = group[won], country[won]
+    promo[won] = _pick_promotions(f, g, k, rng.random(won.size))
+
+    s = st[won]
+    w_own = f.stratum_mean[s, g] * f.group_weight[g, k, placement]
+    d = np.maximum(np.maximum(strength[s, placement], w_own), 1e-300)
+    r = np.clip((d - w_own) / d, 0.0, 1.0)
+    r = np.where(r > 1e-9, r, 0.0)
+    e = rng.standard_exponential((2, won.size))
+    own = _root(d / e[0], f.lam)
+    second = _root(r * e[0] / (e[1] + r * e[0]), f.lam)
+    ratio[won] = np.clip(np.maximum(second, f.floor_cpm[k] / own), 1e-6, 1.0)
+    clearing[won] = np.maximum(second * own, f.floor_cpm[k])
+    return SlotWins(promo, group, ratio, clearing)
+
+
+def _root(x: F64, lam: float) -> F64:
+    out: F64 = np.cbrt(x) if lam == 3.0 else x ** (1.0 / lam)
+    return out
+
+
+def _pick_promotions(f: Field, g: I64, k: I64, u: F64) -> I64:
+    """The promotion of each winning ad group, in proportion to its weight in the country."""
+    first, last = f.group_first[g], f.group_first[g] + f.group_count[g] - 1
+    if f.promo_pad_cum is not None:
+        rows = f.promo_pad_cum[g, k]
+        target = u * rows[:, -1]
+        pick = np.zeros(g.size, dtype=np.int64)
+        for j in range(rows.shape[1] - 1):
+            pick += rows[:, j] <= target
+        out: I64 = np.minimum(first + pick, last)
+        return out
+    target = f.group_cum_start[g, k] + u * f.group_promo_weight[g, k]
+    flat = f.promo_cum.T.ravel()  # country-major, so each country's run is sorted
+    n_promos = f.promo_group.size
+    p = np.empty(g.size, dtype=np.int64)
+    order = radix_order(k)
+    bounds = np.searchsorted(k[order], np.arange(f.promo_cum.shape[1] + 1))
+    for kk in np.flatnonzero(np.diff(bounds)):
+        sel = order[bounds[kk] : bounds[kk + 1]]
+        p[sel] = np.searchsorted(flat[kk * n_promos : (kk + 1) * n_promos], target[sel], side="right")
+    out = np.clip(p, first, last)
+    return out
+
+
+def radix_order(keys: I64) -> I64:
+    """A stable argsort; small non-negative keys go through numpy's O(n) radix sort."""
+    if keys.size and int(keys.max()) < 65536:
+        out: I64 = np.argsort(keys.astype(np.uint16), kind="stable").astype(np.int64)
+        return out
+    return np.argsort(keys, kind="stable").astype(np.int64)
+
+
+def price_histogram(
+    clearing: F64, country: I64, placement: I64, n_countries: int, n_placements: int
+) -> tuple[I64, I64]:
+    """(countries, placements, buckets) counts and (countries, placements) sums in USD micro CPM."""
+    filled = clearing > 0
+    bucket = np.clip(np.searchsorted(PRICE_BUCKETS, clearing[filled]) - 1, 0, PRICE_BUCKETS.size - 2)
+    cell = country[filled] * n_placements + placement[filled]
+    nb = PRICE_BUCKETS.size - 1
+    counts = np.bincount(cell * nb + bucket, minlength=n_countries * n_placements * nb)
+    sums = np.bincount(cell, weights=np.round(clearing[filled] * 1e6), minlength=n_countries * n_placements)
+    return (
+        counts.reshape(n_countries, n_placements, nb).astype(np.int64),
+        sums.reshape(n_countries, n_placements).astype(np.int64),
+    )
