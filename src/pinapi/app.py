@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from pinapi import __version__
-from pinapi.api import controls, files, ops
+from pinapi.api import controls, files, images, ops
 from pinapi.api.common import errors
 from pinapi.api.common.middleware import RequestId, TrailingSlash
 from pinapi.api.oauth import ROUTERS as OAUTH_ROUTERS
@@ -24,6 +24,7 @@ from pinapi.api.v3 import ROUTERS as V3_ROUTERS
 from pinapi.domain.clock import SharedClock
 from pinapi.domain.controls import clock as clock_controls
 from pinapi.jobs import maintenance  # noqa: F401  (registers its handlers)
+from pinapi.jobs import review  # noqa: F401  (registers the ads reviewer)
 from pinapi.jobs.worker import Worker
 from pinapi.runtime import Runtime
 from pinapi.settings import Settings
@@ -87,7 +88,7 @@ def create_app(
         redirect_slashes=False,
     )
     errors.install(app)
-    for r in [*V3_ROUTERS, *OAUTH_ROUTERS, ops.router, files.router, controls.router]:
+    for r in [*V3_ROUTERS, *OAUTH_ROUTERS, ops.router, files.router, images.router, controls.router]:
         app.include_router(r)
     app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
     app.add_middleware(TrailingSlash)

@@ -95,6 +95,7 @@ def migrate() -> None:
 def worker(once: Annotated[bool, typer.Option(help="Drain due jobs, then exit.")] = False) -> None:
     """Run a jobs worker process beside the API."""
     from pinapi.jobs import maintenance  # noqa: F401
+    from pinapi.jobs import review  # noqa: F401
     from pinapi.jobs.worker import Worker
 
     async def main() -> None:

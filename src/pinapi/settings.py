@@ -6,6 +6,8 @@ Every knob has a default that needs nothing installed beyond the package, so a b
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 
@@ -56,15 +58,21 @@ class Settings(BaseSettings):
         """The signing key for bookmarks and download links.
 
         Kept in the data dir when not configured, so bookmarks survive restarts and every
-        process of one instance agrees on it.
+        process of one instance agrees on it. The file is written aside and linked into place,
+        which fails if it exists: processes starting together on a fresh data dir (``serve
+        --workers N``) all end up reading the one key that won, never a half-written one.
         """
         if self.secret_key:
             return self.secret_key
         self.data_dir.mkdir(parents=True, exist_ok=True)
         path = self.data_dir / "secret.key"
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
+            draft = self.data_dir / f".secret.key.{os.getpid()}.{secrets.token_hex(4)}"
+            draft.write_text(secrets.token_urlsafe(32))
+            draft.chmod(0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+            draft.unlink()
         self.secret_key = path.read_text().strip()
         return self.secret_key
 

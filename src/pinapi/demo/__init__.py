@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pinapi.demo import access
+from pinapi.demo import access, ads, organic, promotions
 from pinapi.runtime import Runtime
 from pinapi.store.tables import User
 
 Loader = Callable[[Runtime, AsyncSession], Awaitable[None]]
-AREAS: list[Loader] = [access.load]
+AREAS: list[Loader] = [access.load, organic.load]
+AREAS += [ads.load]
+AREAS += [promotions.load]
 
 
 async def load_demo_dataset(runtime: Runtime) -> bool:

@@ -13,8 +13,19 @@ from pinapi.store.tables.access import (
     Token,
     User,
 )
+from pinapi.store.tables.ads import AdGroup, Campaign
 from pinapi.store.tables.base import Base, UtcDateTime, id_column
+from pinapi.store.tables.billing import AdCredit, Bill, BillingProfile, OrderLine, Preview
 from pinapi.store.tables.clock import ClockState
+from pinapi.store.tables.facts import (
+    ClearingPriceHour,
+    ConversionEvent,
+    DeliveryDimensionHour,
+    DeliveryHour,
+    EngineBilledDay,
+    EngineCheckpoint,
+    OrganicPinHour,
+)
 from pinapi.store.tables.jobs import Job
 from pinapi.store.tables.organic import (
     AggregatedPinData,
@@ -27,8 +38,11 @@ from pinapi.store.tables.organic import (
     Pin,
     UserFollow,
 )
+from pinapi.store.tables.promotions import PinPromotion
 
 __all__ = [
+    "AdCredit",
+    "AdGroup",
     "Advertiser",
     "AdvertiserMember",
     "AggregatedPinData",
@@ -36,16 +50,29 @@ __all__ = [
     "AppRedirectUri",
     "AuthCode",
     "Base",
+    "Bill",
+    "BillingProfile",
     "Board",
     "BoardCollaborator",
     "BoardFollow",
     "BoardSection",
+    "Campaign",
+    "ClearingPriceHour",
     "ClockState",
     "Comment",
+    "ConversionEvent",
+    "DeliveryDimensionHour",
+    "DeliveryHour",
+    "EngineBilledDay",
+    "EngineCheckpoint",
     "Grant",
     "Image",
     "Job",
+    "OrderLine",
+    "OrganicPinHour",
     "Pin",
+    "PinPromotion",
+    "Preview",
     "Token",
     "User",
     "UserFollow",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -109,6 +110,10 @@ class Advertiser(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     status: Mapped[str] = mapped_column(String(20), default="ACTIVE")
+    # ads core (0004_ads): terms accepted at creation and the account-level flags v3 shows.
+    tos_id: Mapped[int | None] = mapped_column(BigInteger)
+    is_one_tap: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    test_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -1,0 +1,46 @@
+"""Ads resources: advertiser countries, targeting types, values and the interest tree.
+
+These are reference data, the same for every advertiser, so they need an ads read scope
+(``read_advertisers``) but no role on any advertiser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends
+
+from pinapi.api.common.auth import access
+from pinapi.api.common.routing import router as make_router
+from pinapi.domain.access.principal import Principal
+from pinapi.domain.ads import rules, targeting
+
+router = make_router(tags=["resources"])
+READ = access("read_advertisers")
+
+
+@router.get("/ads/v3/resources/advertiser/countries/")
+async def ads_v3_get_advertiser_countries_handler(
+    principal: Principal = Depends(READ),
+) -> list[dict[str, Any]]:
+    return [
+        {"code": c["code"], "currency": c["currency"], "index": c["index"], "name": c["name"]}
+        for c in rules.countries().values()
+    ]
+
+
+@router.get("/ads/v3/resources/targeting/types/")
+async def ads_v3_get_targeting_types_handler(principal: Principal = Depends(READ)) -> list[str]:
+    return list(targeting.TARGETING_TYPES)
+
+
+@router.get("/ads/v3/resources/targeting/interests/{interest}/")
+async def ads_v3_get_interest_handler(interest: str, principal: Principal = Depends(READ)) -> dict[str, Any]:
+    return targeting.interest_body(targeting.interest(interest), with_children=True)
+
+
+@router.get("/ads/v3/resources/targeting/{targeting_type}/")
+async def ads_v3_get_targeting_values_handler(
+    targeting_type: str, principal: Principal = Depends(READ)
+) -> list[dict[str, Any]]:
+    return targeting.values_of(targeting_type)

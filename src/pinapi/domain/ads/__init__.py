@@ -1,0 +1,1 @@
+"""Ads management: advertisers, campaigns, ad groups, their rules and derived statuses."""

@@ -1,0 +1,280 @@
+"""Billing: each advertiser's billing profile, and spend turned into bills.
+
+The profile is created with the advertiser when the ads code calls ``ensure_profile``, and
+lazily on the first billing read or recorded spend otherwise, so every advertiser has one.
+
+``record_spend`` is what the delivery engine calls: spend of one period (a day, say) lands
+in that period's bill, paid first from unexpired ad credits of the advertiser's currency
+(soonest to expire first) and only then charged. A bill stays PENDING while its period is
+open; once the period has ended (by the clock) it settles by billing type:
+
+- nothing left to charge (all paid by credits) → COMPED;
+- INVOICE → INVOICED; INTERNAL → INTERNAL; CREDIT_CARD, RECURRING, PREPAID → PAID (charged
+  at settlement time).
+
+Spend recorded after a bill settled stays on it and re-settles it. Amounts are integer
+micro-currency; nothing here rounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pinapi.domain.access import sharing
+from pinapi.domain.access.principal import Principal
+from pinapi.domain.clock import Clock
+from pinapi.domain.errors import Invalid, NotFound
+from pinapi.store.tables import AdCredit, Advertiser, Bill, BillingProfile, Campaign
+
+BILLING_TYPES = ("CREDIT_CARD", "INTERNAL", "INVOICE", "PREPAID", "RECURRING")
+DEFAULT_BILLING_TYPE = "CREDIT_CARD"
+BILL_NOT_FOUND = 3005
+MARKETING_OFFER_CREDIT_APPLIED = 2  # v3 discountDetails type
+SETTLED_BY_TYPE = {
+    "INVOICE": "INVOICED",
+    "INTERNAL": "INTERNAL",
+    "CREDIT_CARD": "PAID",
+    "RECURRING": "PAID",
+    "PREPAID": "PAID",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BillingData:
+    profile: BillingProfile
+    currency: str
+    credit_balance_micro: int
+    bill_ids: list[int]
+
+
+async def ensure_profile(
+    session: AsyncSession, *, clock: Clock, advertiser_id: int, billing_type: str = DEFAULT_BILLING_TYPE
+) -> BillingProfile:
+    """The advertiser's billing profile, created on first need (idempotent, race-safe)."""
+    if billing_type not in BILLING_TYPES:
+        raise Invalid("billing_type", f"must be one of {', '.join(BILLING_TYPES)}")
+    found = await session.scalar(select(BillingProfile).where(BillingProfile.advertiser_id == advertiser_id))
+    if found is not None:
+        return found
+    profile = BillingProfile(
+        advertiser_id=advertiser_id,
+        billing_type=billing_type,
+        card_number="xxxxxxxxxxxx4242" if billing_type == "CREDIT_CARD" else None,
+        created_at=clock.now(),
+    )
+    session.add(profile)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        found = await session.scalar(
+            select(BillingProfile).where(BillingProfile.advertiser_id == advertiser_id)
+        )
+        assert found is not None
+        return found
+    return profile
+
+
+def _settle(bill: Bill, billing_type: str, now: datetime) -> None:
+    if bill.end_time > now:
+        bill.status = "PENDING"
+        return
+    due = bill.spend_micro - bill.credit_micro + bill.tax_micro
+    bill.status = "COMPED" if due <= 0 else SETTLED_BY_TYPE.get(billing_type, "UNPAID")
+    if bill.status == "PAID":
+        bill.charge_time = now
+
+
+def _add_line(lines: list[Any], key: str, ident: str, extra: dict[str, Any], amount: int) -> list[Any]:
+    out = [dict(x) for x in lines]
+    for line in out:
+        if line.get(key) == ident:
+            line["spendInMicroCurrency"] += amount
+            return out
+    out.append({key: ident, **extra, "spendInMicroCurrency": amount})
+    return out
+
+
+async def _open_bill(
+    session: AsyncSession,
+    *,
+    advertiser: Advertiser,
+    profile: BillingProfile,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> Bill:
+    """The period's bill, created if missing; a concurrent creator wins and we use its row."""
+    bill = Bill(
+        advertiser_id=advertiser.id,
+        billing_profile_id=profile.id,
+        currency=advertiser.currency,
+        status="PENDING",
+        start_time=start,
+        end_time=end,
+        spend_micro=0,
+        credit_micro=0,
+        tax_micro=0,
+        details=[],
+        discount_details=[],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(bill)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        found = await session.scalar(
+            select(Bill)
+            .where(Bill.advertiser_id == advertiser.id, Bill.start_time == start)
+            .with_for_update()
+        )
+        assert found is not None
+        if found.end_time != end:
+            raise Invalid("period_end", "differs from the period already billed from this start") from None
+        return found
+    return bill
+
+
+async def record_spend(
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    advertiser_id: int,
+    amount_micro: int,
+    period_start: datetime,
+    period_end: datetime,
+    campaign_id: int | None = None,
+) -> Bill:
+    """Add ``amount_micro`` of spend to the bill of ``[period_start, period_end)``."""
+    if amount_micro < 0:
+        raise Invalid("amount_micro", "must not be negative")
+    if period_end <= period_start:
+        raise Invalid("period_end", "must be after period_start")
+    advertiser = await session.get(Advertiser, advertiser_id)
+    if advertiser is None:
+        raise Invalid("advertiser_id", f"no advertiser {advertiser_id}")
+    profile = await ensure_profile(session, clock=clock, advertiser_id=advertiser_id)
+    now = clock.now()
+    bill = await session.scalar(
+        select(Bill)
+        .where(Bill.advertiser_id == advertiser_id, Bill.start_time == period_start)
+        .with_for_update()
+    )
+    if bill is None:
+        bill = await _open_bill(
+            session, advertiser=advertiser, profile=profile, start=period_start, end=period_end, now=now
+        )
+    elif bill.end_time != period_end:
+        raise Invalid("period_end", "differs from the period already billed from this start")
+    # Credits first: soonest to expire first, then oldest.
+    credits = (
+        await session.scalars(
+            select(AdCredit)
+            .where(
+                AdCredit.advertiser_id == advertiser_id,
+                AdCredit.currency == advertiser.currency,
+                AdCredit.remaining_micro > 0,
+                or_(AdCredit.expires_at.is_(None), AdCredit.expires_at > period_start),
+            )
+            .order_by(AdCredit.expires_at.is_(None), AdCredit.expires_at, AdCredit.id)
+            .with_for_update()
+        )
+    ).all()
+    left = amount_micro
+    discounts = bill.discount_details
+    for credit in credits:
+        if left == 0:
+            break
+        used = min(left, credit.remaining_micro)
+        credit.remaining_micro -= used
+        left -= used
+        bill.credit_micro += used
+        discounts = _add_line(
+            discounts,
+            "creditId",
+            str(credit.id),
+            {"name": credit.name, "type": MARKETING_OFFER_CREDIT_APPLIED},
+            used,
+        )
+    bill.discount_details = discounts
+    bill.spend_micro += amount_micro
+    if campaign_id is not None:
+        name = await session.scalar(select(Campaign.name).where(Campaign.id == campaign_id)) or ""
+        bill.details = _add_line(
+            bill.details, "campaignId", str(campaign_id), {"campaignName": name}, amount_micro
+        )
+    bill.updated_at = now
+    _settle(bill, profile.billing_type, now)
+    await session.flush()
+    return bill
+
+
+async def settle_due(session: AsyncSession, *, clock: Clock, advertiser_id: int) -> int:
+    """Settle the advertiser's PENDING bills whose period has ended; returns how many."""
+    profile = await ensure_profile(session, clock=clock, advertiser_id=advertiser_id)
+    now = clock.now()
+    bills = (
+        await session.scalars(
+            select(Bill).where(
+                Bill.advertiser_id == advertiser_id, Bill.status == "PENDING", Bill.end_time <= now
+            )
+        )
+    ).all()
+    for bill in bills:
+        _settle(bill, profile.billing_type, now)
+    await session.flush()
+    return len(bills)
+
+
+async def billing_data(
+    session: AsyncSession, *, clock: Clock, principal: Principal, advertiser_id: int
+) -> BillingData:
+    advertiser, _ = await sharing.require_action(
+        session, principal=principal, advertiser_id=advertiser_id, action="BILLING_PROFILE_READ"
+    )
+    profile = await ensure_profile(session, clock=clock, advertiser_id=advertiser_id)
+    await settle_due(session, clock=clock, advertiser_id=advertiser_id)
+    now = clock.now()
+    balance = sum(
+        (
+            await session.scalars(
+                select(AdCredit.remaining_micro).where(
+                    AdCredit.advertiser_id == advertiser_id,
+                    AdCredit.currency == advertiser.currency,
+                    or_(AdCredit.expires_at.is_(None), AdCredit.expires_at > now),
+                )
+            )
+        ).all()
+    )
+    bill_ids = list(
+        (
+            await session.scalars(
+                select(Bill.id).where(Bill.advertiser_id == advertiser_id).order_by(Bill.id.desc()).limit(100)
+            )
+        ).all()
+    )
+    return BillingData(
+        profile=profile, currency=advertiser.currency, credit_balance_micro=balance, bill_ids=bill_ids
+    )
+
+
+async def bill_receipt(
+    session: AsyncSession, *, clock: Clock, principal: Principal, advertiser_id: int, bill_id: int
+) -> Bill:
+    await sharing.require_action(
+        session, principal=principal, advertiser_id=advertiser_id, action="BILL_READ"
+    )
+    bill = await session.get(Bill, bill_id)
+    if bill is None or bill.advertiser_id != advertiser_id:
+        raise NotFound("Bill", code=BILL_NOT_FOUND)
+    if bill.status == "PENDING" and bill.end_time <= clock.now():
+        await settle_due(session, clock=clock, advertiser_id=advertiser_id)
+    return bill
