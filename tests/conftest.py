@@ -8,6 +8,7 @@ where a missing database is an error.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -56,9 +57,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_ready() -> str:
     need("PINAPI_TEST_DATABASE_URL", PG_URL)
-    migrate.downgrade(PG_URL, "base")
+    # Start from an empty schema: a database left by another branch may hold revisions this
+    # checkout does not know, which a downgrade could not walk back.
+    asyncio.run(_reset_schema(PG_URL))
     migrate.upgrade(PG_URL)
     return PG_URL
+
+
+async def _reset_schema(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

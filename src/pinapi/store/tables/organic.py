@@ -124,7 +124,11 @@ class Pin(Base):
 
 class UserFollow(Base):
     __tablename__ = "user_follows"
-    __table_args__ = (Index("ix_user_follows_followee", "followee_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_user_follows_followee", "followee_id", "created_at"),
+        # Added by the 0003_search revision: a followers page is an index range.
+        Index("ix_user_follows_followee_follower", "followee_id", "follower_id"),
+    )
 
     follower_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     followee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
