@@ -23,8 +23,11 @@ from pinapi.api.oauth import ROUTERS as OAUTH_ROUTERS
 from pinapi.api.v3 import ROUTERS as V3_ROUTERS
 from pinapi.domain.clock import SharedClock
 from pinapi.domain.controls import clock as clock_controls
-from pinapi.jobs import maintenance  # noqa: F401  (registers its handlers)
-from pinapi.jobs import review  # noqa: F401  (registers the ads reviewer)
+from pinapi.jobs import (
+    maintenance,  # noqa: F401  (registers its handlers)
+    review,  # noqa: F401  (registers the ads reviewer)
+)
+from pinapi.jobs.engine import start as start_engine
 from pinapi.jobs.worker import Worker
 from pinapi.runtime import Runtime
 from pinapi.settings import Settings
@@ -61,6 +64,9 @@ def create_app(
             from pinapi.demo import load_demo_dataset
 
             await load_demo_dataset(rt)
+        if settings.engine != "off":
+            async with rt.sessions() as session, session.begin():
+                await start_engine(session, clock=rt.clock, settings=settings, services=rt.extras)
         if settings.worker:
             worker = Worker(
                 sessions=rt.sessions,

@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.access import advertisers, apps, sharing, tokens, users
@@ -69,6 +70,8 @@ def serve(
     os.environ.setdefault("PINAPI_HOST", host)
     os.environ.setdefault("PINAPI_PORT", str(port))
     os.environ["PINAPI_DEMO"] = "true" if demo else "false"
+    # With the demo dataset the delivery engine runs too (first start: the last 30 days).
+    os.environ.setdefault("PINAPI_ENGINE", "live" if demo else "off")
     settings = Settings()
     migrations.upgrade(settings.resolved_database_url())
     uvicorn.run(
@@ -94,8 +97,10 @@ def migrate() -> None:
 @app.command()
 def worker(once: Annotated[bool, typer.Option(help="Drain due jobs, then exit.")] = False) -> None:
     """Run a jobs worker process beside the API."""
-    from pinapi.jobs import maintenance  # noqa: F401
-    from pinapi.jobs import review  # noqa: F401
+    from pinapi.jobs import (
+        maintenance,  # noqa: F401
+        review,  # noqa: F401
+    )
     from pinapi.jobs.worker import Worker
 
     async def main() -> None:
@@ -119,6 +124,111 @@ def worker(once: Annotated[bool, typer.Option(help="Drain due jobs, then exit.")
             await runtime.close()
 
     asyncio.run(main())
+
+
+@app.command()
+def simulate(
+    days: Annotated[int, typer.Option(help="Simulate the N days that end at the current clock hour.")] = 30,
+    date_from: Annotated[str, typer.Option("--from", help="First UTC date (YYYY-MM-DD) instead.")] = "",
+    date_to: Annotated[str, typer.Option("--to", help="Last UTC date, inclusive (with --from).")] = "",
+    seed: Annotated[int | None, typer.Option(help="Engine seed (default PINAPI_ENGINE_SEED).")] = None,
+    population: Annotated[
+        int | None, typer.Option(help="Pinners (default PINAPI_ENGINE_POPULATION).")
+    ] = None,
+) -> None:
+    """Run the delivery engine over a range of hours, replacing that range's facts."""
+    from datetime import UTC, date, datetime, time, timedelta
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from pinapi.engine.runner import Simulator, floor_hour
+    from pinapi.engine.runner import simulate as run_range
+    from pinapi.store.tables import Advertiser
+
+    if bool(date_from) != bool(date_to):
+        console.print("[red]error:[/red] --from and --to go together")
+        raise typer.Exit(2)
+    if days <= 0:
+        console.print("[red]error:[/red] --days must be positive")
+        raise typer.Exit(2)
+
+    async def main() -> None:
+        settings = Settings()
+        await migrations.upgrade_async(settings.resolved_database_url())
+        runtime = Runtime.build(settings)
+        try:
+            if isinstance(runtime.clock, SharedClock):
+                async with runtime.sessions() as session:
+                    await clock_controls.refresh(session, runtime.clock)
+            if date_from:
+                try:
+                    first, last = date.fromisoformat(date_from), date.fromisoformat(date_to)
+                except ValueError as exc:
+                    raise Invalid("from", "--from and --to must be dates YYYY-MM-DD") from exc
+                if last < first:
+                    raise Invalid("to", "must not be before --from")
+                start = datetime.combine(first, time(0), UTC)
+                end = datetime.combine(last + timedelta(days=1), time(0), UTC)
+            else:
+                end = floor_hour(runtime.clock.now())
+                start = end - timedelta(days=days)
+            sim = Simulator(
+                seed=settings.engine_seed if seed is None else seed,
+                population=settings.engine_population if population is None else population,
+                cache=runtime.extras,
+            )
+            hours = int((end - start) / timedelta(hours=1))
+            with Progress(
+                TextColumn("[bold]simulating"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} h"),
+                TextColumn("{task.description}"),
+                TimeRemainingColumn(),
+                console=console,
+            ) as bar:
+                task = bar.add_task("", total=hours)
+
+                def step(hour: datetime, _: object) -> None:
+                    bar.update(task, advance=1, description=hour.strftime("%Y-%m-%d %H:00"))
+
+                summary = await run_range(
+                    runtime.sessions, clock=runtime.clock, simulator=sim, start=start, end=end, progress=step
+                )
+            async with runtime.sessions() as session:
+                rows = (
+                    await session.execute(select(Advertiser.id, Advertiser.name, Advertiser.currency))
+                ).all()
+            table = Table(
+                title=f"{summary.hours} hours simulated from {(summary.start or start).isoformat()}"
+            )
+            for col in ("advertiser", "name", "impressions", "clicks", "spend"):
+                table.add_column(
+                    col, justify="right" if col in ("impressions", "clicks", "spend") else "left"
+                )
+            for adv_id, name, currency in rows:
+                if adv_id not in summary.impressions:
+                    continue
+                table.add_row(
+                    str(adv_id),
+                    name,
+                    f"{summary.impressions[adv_id]:,}",
+                    f"{summary.clicks.get(adv_id, 0):,}",
+                    f"{summary.spend.get(adv_id, 0) / 1e6:,.2f} {currency}",
+                )
+            console.print(table)
+            console.print(
+                f"fact rows: {summary.delivery_rows:,} totals, {summary.dimension_rows:,} by dimension; "
+                f"conversions: {summary.conversions:,}; advertiser-days billed: {summary.days_billed}"
+            )
+        finally:
+            await runtime.close()
+
+    try:
+        asyncio.run(main())
+    except DomainError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from exc
 
 
 @apps_cli.command("create")

@@ -6,16 +6,18 @@ it explicitly (instead of module globals) lets two instances live in one process
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from pinapi.api.common.paging import Bookmarks
 from pinapi.api.common.ratelimit import Limiter
+from pinapi.domain.access.principal import Principal
 from pinapi.domain.access.tokens import TokenCache
 from pinapi.domain.clock import Clock, SharedClock
 from pinapi.settings import Settings
-from pinapi.store.db import make_engine, make_sessionmaker
+from pinapi.store.db import Reader, make_engine, make_sessionmaker
 
 
 @dataclass
@@ -29,6 +31,13 @@ class Runtime:
     bookmarks: Bookmarks
     instance_key: str
     extras: dict[str, object] = field(default_factory=dict)
+    # Hot-path single-statement reads without a thread hop (see ``store.db.Reader``).
+    reader: Reader = field(init=False)
+    # Token verifications in flight, shared by the requests that wait for them (api auth).
+    token_checks: dict[str, asyncio.Future[Principal]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.reader = Reader(self.engine)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -47,4 +56,6 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        await self.reader.aclose()
+        await self.limiter.close()
         await self.engine.dispose()

@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,13 @@ class Settings(BaseSettings):
     # and the destination domains (with their subdomains) the reviewer always rejects.
     review_delay_seconds: float = 60.0
     blocked_domains: list[str] = Field(default_factory=lambda: ["blocked.example"])
+    # Delivery engine (engine/runner.py, jobs/engine.py): off, live (follows the clock) or fast
+    # (advances the clock by simulated hours); the seed and population size of the simulation.
+    engine: Literal["off", "live", "fast"] = "off"
+    engine_seed: int = 42
+    engine_population: int = Field(default=1_000_000, gt=0)
+    engine_fast_hours_per_second: float = Field(default=4.0, gt=0)
+    engine_backfill_days: int = Field(default=30, ge=0)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -13,7 +13,7 @@ from pinapi.store.tables import AuthCode, Token
 PURGE_KIND = "maintenance.purge_oauth"
 
 
-@handler(PURGE_KIND)
+@handler(PURGE_KIND, every_seconds=3600)
 async def purge_oauth(ctx: JobContext) -> dict[str, Any]:
     now = ctx.clock.now()
     codes = await ctx.session.execute(delete(AuthCode).where(AuthCode.expires_at < now))

@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.clock import Clock
+from pinapi.store.ids import new_id
 from pinapi.store.tables import Job
 
 BACKOFF_BASE_SECONDS = 2.0
@@ -33,32 +35,40 @@ async def enqueue(
     max_attempts: int = 5,
     dedupe_key: str | None = None,
 ) -> Job:
-    """Add a job in the caller's transaction; it runs only if that transaction commits."""
+    """Add a job in the caller's transaction; it runs only if that transaction commits.
+
+    With a ``dedupe_key``, an existing job of that key is returned instead of a new one. The
+    insert is ``ON CONFLICT DO NOTHING`` rather than a savepoint: a concurrent enqueue of the
+    same key then waits and yields to the winner without aborting the caller's transaction
+    (and pysqlite would turn a savepoint opened first in a transaction into a commit).
+    """
     now = clock.now()
-    job = Job(
-        kind=kind,
-        payload=payload or {},
-        state="queued",
-        attempts=0,
-        max_attempts=max_attempts,
-        run_after=run_after or now,
-        dedupe_key=dedupe_key,
-        created_at=now,
-    )
-    if dedupe_key is not None:
-        existing = await session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
-        if existing is not None:
-            return existing
-    session.add(job)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        existing = await session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
-        if existing is None:
-            raise
+    values: dict[str, Any] = {
+        "kind": kind,
+        "payload": payload or {},
+        "state": "queued",
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "run_after": run_after or now,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+    }
+    if dedupe_key is None:
+        job = Job(**values)
+        session.add(job)
+        await session.flush()
+        return job
+    by_key = select(Job).where(Job.dedupe_key == dedupe_key)
+    existing = await session.scalar(by_key)
+    if existing is not None:
         return existing
-    return job
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(Job).values(id=new_id(), **values).on_conflict_do_nothing(index_elements=[Job.dedupe_key])
+    )
+    found = await session.scalar(by_key)
+    assert found is not None  # inserted now, or committed by the concurrent winner
+    return found
 
 
 async def claim(session: AsyncSession, *, clock: Clock, worker_id: str, lease_seconds: float) -> Job | None:
@@ -92,17 +102,35 @@ async def claim(session: AsyncSession, *, clock: Clock, worker_id: str, lease_se
 
 
 async def complete(
-    session: AsyncSession, *, clock: Clock, job_id: int, result: dict[str, Any] | None
-) -> None:
-    await session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(state="done", result=result, error=None, finished_at=clock.now(), locked_until=None)
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    job_id: int,
+    result: dict[str, Any] | None,
+    worker_id: str | None = None,
+) -> bool:
+    """Mark the job done; with ``worker_id``, only while that worker still holds its lease.
+
+    Returns False when the lease was lost (it expired and another worker reclaimed the job):
+    the caller must then roll back, so the job's effects commit exactly once.
+    """
+    stmt = update(Job).where(Job.id == job_id)
+    if worker_id is not None:
+        stmt = stmt.where(Job.state == "running", Job.locked_by == worker_id)
+    done = await session.execute(
+        stmt.values(state="done", result=result, error=None, finished_at=clock.now(), locked_until=None)
     )
+    return getattr(done, "rowcount", 0) == 1
 
 
-async def fail(session: AsyncSession, *, clock: Clock, job: Job, error: str) -> None:
-    """Record a failure: retry later with back-off, or give up after ``max_attempts``."""
+async def fail(
+    session: AsyncSession, *, clock: Clock, job: Job, error: str, worker_id: str | None = None
+) -> bool:
+    """Record a failure: retry later with back-off, or give up after ``max_attempts``.
+
+    With ``worker_id``, only while that worker still holds the lease (else returns False and
+    leaves the job to the worker that reclaimed it).
+    """
     now = clock.now()
     if job.attempts >= job.max_attempts:
         values: dict[str, Any] = {"state": "failed", "error": error, "finished_at": now, "locked_until": None}
@@ -115,7 +143,11 @@ async def fail(session: AsyncSession, *, clock: Clock, job: Job, error: str) -> 
             "locked_by": None,
             "locked_until": None,
         }
-    await session.execute(update(Job).where(Job.id == job.id).values(**values))
+    stmt = update(Job).where(Job.id == job.id)
+    if worker_id is not None:
+        stmt = stmt.where(Job.state == "running", Job.locked_by == worker_id)
+    failed = await session.execute(stmt.values(**values))
+    return getattr(failed, "rowcount", 0) == 1
 
 
 async def get(session: AsyncSession, job_id: int) -> Job | None:

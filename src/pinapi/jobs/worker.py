@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import secrets
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pinapi.jobs import queue
 from pinapi.store.tables import Job
 
 log = logging.getLogger("pinapi.jobs")
+PERIODIC_CHECK_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,16 @@ class JobContext:
 
 Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
 HANDLERS: dict[str, Handler] = {}
+# Job kinds that run on a period (seconds); workers enqueue them with a dedupe key per
+# period, so however many workers run, each period gets one job.
+PERIODIC: dict[str, float] = {}
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, every_seconds: float | None = None) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if every_seconds:
+            PERIODIC[kind] = every_seconds
         return fn
 
     return register
@@ -82,13 +89,21 @@ class Worker:
                 result = await fn(
                     JobContext(session=session, clock=self.clock, job=attached, services=self.services)
                 )
-                await queue.complete(session, clock=self.clock, job_id=job.id, result=result)
+                settled = await queue.complete(
+                    session, clock=self.clock, job_id=job.id, result=result, worker_id=self.worker_id
+                )
+                if not settled:  # the lease ran out and another worker took the job over
+                    await session.rollback()
+                    log.warning("job %s (%s) lost its lease; its work was rolled back", job.id, job.kind)
+                    return True
                 await session.commit()
         except Exception as exc:
             log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             async with self.sessions() as session:
-                await queue.fail(session, clock=self.clock, job=job, error=detail[:2000])
+                await queue.fail(
+                    session, clock=self.clock, job=job, error=detail[:2000], worker_id=self.worker_id
+                )
                 await session.commit()
         return True
 
@@ -99,9 +114,29 @@ class Worker:
             done += 1
         return done
 
+    async def schedule_periodic(self) -> int:
+        """Enqueue the current period's job of every periodic kind this worker handles."""
+        now = self.clock.now().timestamp()
+        added = 0
+        async with self.sessions() as session:
+            for kind, every in PERIODIC.items():
+                if kind not in self.handlers:
+                    continue
+                bucket = int(now // every)
+                await queue.enqueue(
+                    session, clock=self.clock, kind=kind, dedupe_key=f"periodic:{kind}:{bucket}"
+                )
+                added += 1
+            await session.commit()
+        return added
+
     async def run_forever(self, stop: asyncio.Event) -> None:
+        next_schedule = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_schedule:
+                    await self.schedule_periodic()
+                    next_schedule = time.monotonic() + PERIODIC_CHECK_SECONDS
                 worked = await self.run_once()
             except Exception:  # keep the loop alive through transient database errors
                 log.exception("worker loop error")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -39,10 +40,31 @@ async def fetch_page(
         if len(after) != len(order):
             raise ValueError("bookmark key does not match the ordering")
         cols = tuple_(*order)
-        vals = tuple_(*after)
+        vals = tuple_(
+            *[literal(_revive(col, value), type_=col.type) for col, value in zip(order, after, strict=True)]
+        )
         stmt = stmt.where(cols < vals if descending else cols > vals)
     stmt = stmt.order_by(*[c.desc() if descending else c.asc() for c in order]).limit(limit + 1)
     rows: list[Any] = list((await session.scalars(stmt)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     return KeysetPage(rows=rows, next_key=key_of(rows[-1]) if more and rows else None)
+
+
+def _revive(column: ColumnElement[Any], value: Any) -> Any:
+    """Give a key value back its column's type after a trip through a JSON bookmark.
+
+    A datetime key comes back as its ISO string; compared as a string it would fail on
+    PostgreSQL and misorder on SQLite (which stores ``2026-01-01 12:00:00``, not ``…T…``).
+    """
+    if isinstance(value, str):
+        kind = getattr(column.type, "impl", column.type)  # a TypeDecorator's underlying type
+        try:
+            python_type = kind.python_type
+        except NotImplementedError:
+            return value
+        if python_type is datetime:
+            return datetime.fromisoformat(value)
+        if python_type is date:
+            return date.fromisoformat(value)
+    return value

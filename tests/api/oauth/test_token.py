@@ -320,3 +320,28 @@ async def test_concurrent_exchanges_of_one_code_issue_once(
     assert all(r.json()["code"] == 283 for r in results if r.status_code == 401)
     async with runtime.sessions() as s:
         assert len(list(await s.scalars(select(Token)))) == 1
+
+
+async def test_oversized_client_id_is_refused_not_crashed(client: httpx.AsyncClient) -> None:
+    r = await client.put(
+        "/v3/oauth/access_token/",
+        data={
+            "grant_type": "authorization_code",
+            "code": "x",
+            "redirect_uri": "http://localhost/",
+            "client_id": "9" * 30,
+            "client_secret": "s",
+        },
+    )
+    assert r.status_code == 401
+    assert r.json()["code"] == 2
+    r = await client.get(
+        "/oauth/",
+        params={
+            "client_id": "9" * 30,
+            "redirect_uri": "http://localhost/",
+            "response_type": "code",
+            "scope": "read_users",
+        },
+    )
+    assert r.status_code == 400

@@ -9,6 +9,8 @@ a token and receive a principal without a user.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 
@@ -19,6 +21,8 @@ from pinapi.api.common.ratelimit import Category
 from pinapi.domain.access import apps, signing, tokens
 from pinapi.domain.access.principal import Principal
 from pinapi.domain.errors import AuthenticationFailed, AuthorizationFailed, RateLimited
+from pinapi.runtime import Runtime
+from pinapi.store.db import read_only
 
 
 def bearer_token(request: Request) -> str | None:
@@ -32,8 +36,9 @@ def bearer_token(request: Request) -> str | None:
 
 
 def default_category(request: Request) -> Category:
-    if request.url.path.startswith("/ads/"):
-        return Category.READ if request.method == "GET" else Category.WRITE
+    # The raw scope, not ``request.url``: building a URL object costs more than this check.
+    if request.scope["path"].startswith("/ads/"):
+        return Category.READ if request.scope["method"] == "GET" else Category.WRITE
     return Category.ORGANIC
 
 
@@ -47,21 +52,45 @@ async def authenticate(request: Request, *, allow_client: bool = False) -> Princ
     cached = runtime.token_cache.get(raw)
     if cached is not None:
         return cached
+    pending = runtime.token_checks.get(raw)
+    if pending is None:
+        # One lookup per token however many requests miss the cache at once: when a busy
+        # token's cache entry expires, every in-flight request of that client misses it
+        # together, and 32 parallel lookups would stall them all (the p99 of the bench).
+        pending = asyncio.ensure_future(_verify_token(runtime, raw))
+        runtime.token_checks[raw] = pending
+        pending.add_done_callback(functools.partial(_forget_check, runtime.token_checks, raw))
+    return await asyncio.shield(pending)
+
+
+async def _verify_token(runtime: Runtime, raw: str) -> Principal:
     async with runtime.sessions() as session:
+        await read_only(session)
         principal = await tokens.verify(session, clock=runtime.clock, raw=raw)
     runtime.token_cache.put(raw, principal)
     return principal
+
+
+def _forget_check(
+    checks: dict[str, asyncio.Future[Principal]], raw: str, done: asyncio.Future[Principal]
+) -> None:
+    checks.pop(raw, None)
+    if not done.cancelled():
+        done.exception()  # retrieved here, so a check whose waiters all left logs nothing
 
 
 async def _verify_signature(request: Request) -> Principal:
     runtime = get_runtime(request)
     q = request.query_params
     client_id, stamp, given = q.get("client_id", ""), q.get("timestamp", ""), q.get("oauth_signature", "")
-    if not client_id.isdigit() or not stamp:
+    # Ids are 63-bit: a longer number would overflow the database driver (a 500, not a 401).
+    valid_id = client_id.isascii() and client_id.isdigit() and len(client_id) <= 19 and int(client_id) < 2**63
+    if not valid_id or not stamp:
         raise AuthenticationFailed("Authentication failed: client_id and timestamp are required.")
     if not signing.is_fresh(stamp, time.time(), runtime.settings.signature_window_seconds):
         raise AuthenticationFailed("Authentication failed: the request timestamp is stale.")
     async with runtime.sessions() as session:
+        await read_only(session)
         app = await apps.get_app(session, int(client_id))
     if app is None:
         raise AuthenticationFailed()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from pinapi.runtime import Runtime
+from pinapi.store.db import read_only
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -25,6 +26,9 @@ async def get_session(request: Request) -> AsyncSession:
     if session is None:
         session = get_runtime(request).sessions()
         state["session"] = session
+        if request.method in ("GET", "HEAD"):
+            # Reads need no write lock (SQLite); other methods start IMMEDIATE by default.
+            await read_only(session)
     return cast(AsyncSession, session)
 
 

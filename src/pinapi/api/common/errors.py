@@ -86,7 +86,13 @@ async def _domain(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    return server_error_response(request, exc)
+    # Starlette calls this handler from its outermost middleware, outside ``RequestId``, so
+    # the response would otherwise leave without its ``x-pinterest-rid`` header.
+    response = server_error_response(request, exc)
+    rid = request.scope.get("state", {}).get("rid")
+    if rid:
+        response.headers["x-pinterest-rid"] = rid
+    return response
 
 
 def install(app: FastAPI) -> None:

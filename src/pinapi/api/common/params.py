@@ -117,6 +117,8 @@ class Params:
                         decoded = orjson.loads(text)
                     except orjson.JSONDecodeError as exc:
                         raise Invalid(name, "is not a valid JSON array") from exc
+                    if any(isinstance(x, (dict, list)) for x in decoded):
+                        raise Invalid(name, "must be a list of scalars")
                     out.extend(str(x) for x in decoded)
                 else:
                     out.extend(p.strip() for p in text.split(",") if p.strip())

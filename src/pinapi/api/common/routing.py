@@ -16,6 +16,8 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Scope
 
 from pinapi.api.common.context import finish_session
 from pinapi.api.common.envelope import JSONBody, Page, success_body
@@ -59,6 +61,9 @@ class V3Route(APIRoute):
                 if _is_framework_error(exc):
                     raise
                 return server_error_response(request, exc)
+            finally:
+                # Uploads parsed by ``read_params`` (not by FastAPI) are ours to close.
+                await request.close()
             state = request.scope.get("state", {}).get("ratelimit")
             if state is not None:
                 response.raw_headers.extend(state.headers())
@@ -74,5 +79,50 @@ def _is_framework_error(exc: Exception) -> bool:
     return isinstance(exc, (RequestValidationError, HTTPException))
 
 
+class V3Router(APIRouter):
+    """An APIRouter that rejects, in one pass over its literal path prefixes, a request
+    none of its routes can match.
+
+    The application tries its routers in order and FastAPI matches each route's regular
+    expression in turn, so without this a request for a route of the last router pays for
+    a failed match against every route before it (about 3 us each: a quarter of a
+    millisecond with 80 routes). A route's path can only match a request path that
+    contains the route's literal text before its first parameter, so rejecting a router
+    when no such prefix occurs in the path never loses a match (nor a 405 partial match).
+    """
+
+    _prefix_cache: tuple[int, tuple[str, ...] | None] = (-1, None)
+
+    def _static_prefixes(self) -> tuple[str, ...] | None:
+        """The routes' literal prefixes; None when some route could match anything."""
+        count, prefixes = self._prefix_cache
+        if count == len(self.routes):
+            return prefixes
+        found: set[str] = set()
+        result: tuple[str, ...] | None = None
+        for route in self.routes:
+            path = getattr(route, "path", None)
+            if not isinstance(route, APIRoute) or not isinstance(path, str):
+                break
+            head = path.split("{", 1)[0]
+            if not head.strip("/"):
+                break
+            found.add(head)
+        else:
+            # Shortest first, and drop prefixes another one already covers.
+            ordered = sorted(found, key=len)
+            result = tuple(p for i, p in enumerate(ordered) if not any(q in p for q in ordered[:i]))
+        self._prefix_cache = (len(self.routes), result)
+        return result
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        prefixes = self._static_prefixes()
+        if prefixes is not None:
+            path = scope.get("path", "")
+            if not any(prefix in path for prefix in prefixes):
+                return Match.NONE, {}
+        return super().matches(scope)
+
+
 def router(**kwargs: Any) -> APIRouter:
-    return APIRouter(route_class=V3Route, **kwargs)
+    return V3Router(route_class=V3Route, **kwargs)

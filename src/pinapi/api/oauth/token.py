@@ -99,6 +99,9 @@ async def v3_oauth_access_token_handler(
             )
         except oauth.CodeReused as exc:
             # This request's unit of work rolls back with the error; the revocation must stay.
+            # Roll back first: its transaction may hold SQLite's write lock, which the
+            # revoking transaction would otherwise wait on forever.
+            await session.rollback()
             async with runtime.sessions() as revoking, revoking.begin():
                 await oauth.revoke_issued_from(revoking, clock=runtime.clock, reused=exc)
             runtime.token_cache.invalidate_user(exc.user_id)

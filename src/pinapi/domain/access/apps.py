@@ -74,6 +74,8 @@ async def create_app(
 
 
 async def get_app(session: AsyncSession, app_id: int) -> App | None:
+    if not 0 < app_id < 2**63:  # ids are 63-bit; larger numbers cannot name an app
+        return None
     return await session.get(App, app_id)
 
 
@@ -83,7 +85,7 @@ async def redirect_uris(session: AsyncSession, app_id: int) -> list[str]:
 
 
 async def authenticate_client(session: AsyncSession, *, client_id: str, client_secret: str) -> App | None:
-    if not client_id.isdigit():
+    if not client_id.isdigit() or int(client_id) >= 2**63:
         return None
     app = await session.get(App, int(client_id))
     if app is None:

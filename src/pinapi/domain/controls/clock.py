@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pinapi.domain.clock import SharedClock
 from pinapi.domain.errors import Invalid
+from pinapi.store.db import read_only
 from pinapi.store.tables import ClockState
 
 ROW_ID = 1
@@ -107,6 +108,7 @@ async def follow(
     while not stop.is_set():
         try:
             async with sessions() as session:
+                await read_only(session)
                 await refresh(session, clock)
         except Exception:  # a transient database error must not stop the clock
             log.warning("clock refresh failed", exc_info=True)

@@ -1,0 +1,1 @@
+"""Measurement: conversion events (engine-simulated now, real tag events later)."""
