@@ -302,7 +302,15 @@ async def list_for_campaign(
     )
 
 
-def summary_status_of(group: AdGroup, campaign: Campaign, advertiser: Advertiser, now: datetime) -> str:
+def summary_status_of(
+    group: AdGroup,
+    campaign: Campaign,
+    advertiser: Advertiser,
+    now: datetime,
+    spent: int = 0,
+    campaign_spent: int = 0,
+) -> str:
+    """``spent``/``campaign_spent``: lifetime spend of the group and of its campaign (micro)."""
     return status.ad_group_summary_status(
         advertiser_status=advertiser.status,
         campaign_status=campaign.status,
@@ -312,6 +320,8 @@ def summary_status_of(group: AdGroup, campaign: Campaign, advertiser: Advertiser
         now=now,
         budget_type=group.budget_type,
         budget=group.budget_in_micro_currency,
+        spent=spent,
+        campaign_exhausted=status.lifetime_exhausted(campaign.lifetime_spend_cap, campaign_spent),
     )
 
 

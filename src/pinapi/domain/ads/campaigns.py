@@ -22,6 +22,7 @@ from pinapi.domain.access.principal import Principal
 from pinapi.domain.ads import rules, status
 from pinapi.domain.clock import Clock
 from pinapi.domain.errors import AdvertiserAccessDenied, Invalid, NotFound, ValidationFailed
+from pinapi.domain.measurement import spend
 from pinapi.store.keyset import KeysetPage, fetch_page
 from pinapi.store.tables import AdGroup, Advertiser, Campaign
 
@@ -353,7 +354,7 @@ async def summary(session: AsyncSession, *, advertiser: Advertiser, now: datetim
         select(
             Campaign.status, Campaign.start_time, Campaign.end_time, Campaign.lifetime_spend_cap, func.count()
         )
-        .where(Campaign.advertiser_id == advertiser.id)
+        .where(Campaign.advertiser_id == advertiser.id, Campaign.lifetime_spend_cap.is_(None))
         .group_by(Campaign.status, Campaign.start_time, Campaign.end_time, Campaign.lifetime_spend_cap)
     )
     for st, start, end, cap, n in rows:
@@ -366,6 +367,17 @@ async def summary(session: AsyncSession, *, advertiser: Advertiser, now: datetim
             lifetime_spend_cap=cap,
         )
         counts[key] += int(n)
+    # Campaigns with a lifetime cap depend on their own spend: take them one by one.
+    capped = list(
+        await session.scalars(
+            select(Campaign).where(
+                Campaign.advertiser_id == advertiser.id, Campaign.lifetime_spend_cap.is_not(None)
+            )
+        )
+    )
+    spent = await spend.lifetime_by_campaign(session, [c.id for c in capped])
+    for c in capped:
+        counts[summary_status_of(c, advertiser, now, spent[c.id])] += 1
     return counts
 
 

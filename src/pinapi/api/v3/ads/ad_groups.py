@@ -18,6 +18,7 @@ from pinapi.api.common.routing import router as make_router
 from pinapi.domain.access.principal import Principal
 from pinapi.domain.ads import ad_groups as domain
 from pinapi.domain.ads.campaigns import parse_id
+from pinapi.domain.measurement import spend
 from pinapi.store.tables import AdGroup, Advertiser, Campaign
 
 router = make_router(tags=["ad groups"])
@@ -26,7 +27,14 @@ WRITE = access("write_campaigns")
 
 
 def ad_group_body(
-    g: AdGroup, campaign: Campaign, advertiser: Advertiser, now: datetime, pin_promotion_ids: list[str]
+    g: AdGroup,
+    campaign: Campaign,
+    advertiser: Advertiser,
+    now: datetime,
+    pin_promotion_ids: list[str],
+    *,
+    spent: int = 0,
+    campaign_spent: int = 0,
 ) -> dict[str, Any]:
     return {
         "id": str(g.id),
@@ -35,7 +43,7 @@ def ad_group_body(
         "name": g.name,
         "type": "adgroup",
         "status": g.status,
-        "summary_status": domain.summary_status_of(g, campaign, advertiser, now),
+        "summary_status": domain.summary_status_of(g, campaign, advertiser, now, spent, campaign_spent),
         "budget_type": g.budget_type,
         "budget_in_micro_currency": g.budget_in_micro_currency,
         "bid_in_micro_currency": g.bid_in_micro_currency,
@@ -63,7 +71,14 @@ async def ad_group_bodies(
     session: AsyncSession, rows: list[AdGroup], campaign: Campaign, advertiser: Advertiser, now: datetime
 ) -> list[dict[str, Any]]:
     ids = await domain.pin_promotion_ids(session, [g.id for g in rows])
-    return [ad_group_body(g, campaign, advertiser, now, ids[g.id]) for g in rows]
+    spent = await spend.lifetime_by_ad_group(session, [g.id for g in rows])
+    campaign_spent = (await spend.lifetime_by_campaign(session, [campaign.id]))[campaign.id]
+    return [
+        ad_group_body(
+            g, campaign, advertiser, now, ids[g.id], spent=spent[g.id], campaign_spent=campaign_spent
+        )
+        for g in rows
+    ]
 
 
 async def _one(session: AsyncSession, loaded: domain.Loaded, now: datetime) -> dict[str, Any]:

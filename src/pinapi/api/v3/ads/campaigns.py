@@ -28,6 +28,7 @@ from pinapi.domain.ads import ad_groups
 from pinapi.domain.ads import campaigns as domain
 from pinapi.domain.ads.campaigns import parse_id
 from pinapi.domain.errors import DomainError, Invalid
+from pinapi.domain.measurement import spend
 from pinapi.store.tables import Advertiser, Campaign
 
 router = make_router(tags=["campaigns"])
@@ -36,7 +37,7 @@ WRITE = access("write_campaigns")
 
 
 def campaign_body(
-    c: Campaign, advertiser: Advertiser, now: datetime, ad_group_ids: list[str]
+    c: Campaign, advertiser: Advertiser, now: datetime, ad_group_ids: list[str], spent: int = 0
 ) -> dict[str, Any]:
     return {
         "id": str(c.id),
@@ -45,7 +46,7 @@ def campaign_body(
         "type": "campaign",
         "status": c.status,
         "entity_status": c.status,
-        "summary_status": domain.summary_status_of(c, advertiser, now),
+        "summary_status": domain.summary_status_of(c, advertiser, now, spent),
         "objective_type": c.objective_type,
         "ad_group_ids": ad_group_ids,
         "daily_spend_cap": c.daily_spend_cap,
@@ -70,7 +71,8 @@ async def campaign_bodies(
 ) -> list[dict[str, Any]]:
     """Bodies for a page of one advertiser's campaigns: one query for all their ad group ids."""
     ids = await domain.ad_group_ids(session, [c.id for c in rows])
-    return [campaign_body(c, advertiser, now, ids[c.id]) for c in rows]
+    spent = await spend.lifetime_by_campaign(session, [c.id for c in rows])
+    return [campaign_body(c, advertiser, now, ids[c.id], spent[c.id]) for c in rows]
 
 
 def _values(params: Params) -> dict[str, Any]:
