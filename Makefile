@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint typecheck pytest bench clean
+.PHONY: install serve test lint typecheck pytest bench bench-ads bench-organic clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/users_me.py
+
+bench-ads: $(STAMP)
+	$(BIN)/python bench/ads.py
+
+bench-organic: $(STAMP)
+	$(BIN)/python bench/pins.py
 
 clean:
 	rm -rf $(VENV) .pinapi .mypy_cache .pytest_cache .ruff_cache

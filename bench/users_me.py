@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,7 +185,12 @@ def load(
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return build_parser(__doc__).parse_args(argv)
+
+
+def build_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every pinapi-vs-hello bench shares (``bench/pins.py`` adds its own)."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url-path", default="/v3/users/me/", help="the pinapi GET to bench")
     p.add_argument("--duration", type=float, default=10.0, help="seconds of timed load per run")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of untimed load before each run")
@@ -203,7 +209,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra PINAPI_* setting for the server",
     )
     p.add_argument("--keep", action="store_true", help="keep the temp data dir and print its path")
-    return p.parse_args(argv)
+    return p
 
 
 def pick_tool(choice: str) -> bool:
@@ -258,22 +264,40 @@ def print_table(runs: dict[str, list[Result]], url_path: str) -> None:
         print("WARNING: some responses were not 2xx or failed: the figures above are not valid")
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    if not args.url_path.startswith("/"):
-        raise SystemExit("--url-path must start with /")
-    use_wrk = pick_tool(args.tool)
-    tmp = Path(tempfile.mkdtemp(prefix="pinapi-bench-"))
+@dataclass
+class Servers:
+    """pinapi and the hello app, both running: what a bench needs to reach and measure them."""
+
+    tmp: Path
+    env: dict[str, str]  # pinapi's environment (for ``pinapi token`` and other CLI calls)
+    pin_port: int
+    hello_port: int
+    pin_proc: subprocess.Popen[bytes]
+    hello_proc: subprocess.Popen[bytes]
+
+    @property
+    def pin_base(self) -> str:
+        return f"http://{HOST}:{self.pin_port}"
+
+
+def server_env(args: argparse.Namespace) -> dict[str, str]:
+    """The PINAPI_* settings asked for on the command line (``--database-url``, ``--env``)."""
+    extra = {"PINAPI_DATABASE_URL": args.database_url} if args.database_url else {}
+    for item in args.env:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("PINAPI_"):
+            raise SystemExit(f"--env wants PINAPI_NAME=VALUE, got {item!r}")
+        extra[name] = value
+    return extra
+
+
+@contextlib.contextmanager
+def servers(tmp: Path, extra: dict[str, str]) -> Iterator[Servers]:
+    """Start pinapi (fresh data dir under ``tmp``, demo dataset) and hello; stop both after."""
     pin_proc: subprocess.Popen[bytes] | None = None
     hello_proc: subprocess.Popen[bytes] | None = None
     try:
         pin_port, hello_port = free_port(), free_port()
-        extra = {"PINAPI_DATABASE_URL": args.database_url} if args.database_url else {}
-        for item in args.env:
-            name, sep, value = item.partition("=")
-            if not sep or not name.startswith("PINAPI_"):
-                raise SystemExit(f"--env wants PINAPI_NAME=VALUE, got {item!r}")
-            extra[name] = value
         env = clean_env(tmp / "data", pin_port, extra)
         log = (tmp / "pinapi.log").open("wb")
         print(f"starting pinapi on {HOST}:{pin_port} (data dir {tmp / 'data'})")
@@ -295,53 +319,77 @@ def main(argv: list[str] | None = None) -> None:
         )
         wait_ready(f"http://{HOST}:{pin_port}/readyz", pin_proc)
         wait_ready(f"http://{HOST}:{hello_port}/hello", hello_proc)
-        minted = subprocess.run(
-            [str(BIN / "pinapi"), "token", "--user", args.user, "--scopes", args.scopes],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if minted.returncode != 0 or not minted.stdout.strip():
-            raise SystemExit(f"pinapi token failed: {minted.stdout}{minted.stderr}")
-        headers = {"Authorization": f"Bearer {minted.stdout.split()[0]}"}
-        targets = {
-            "pinapi " + args.url_path: (f"http://{HOST}:{pin_port}{args.url_path}", headers, pin_proc.pid),
-            "fastapi hello": (f"http://{HOST}:{hello_port}/hello", {}, hello_proc.pid),
-        }
-        for url, hdrs, _ in targets.values():
-            check_get(url, hdrs)
-        lua: Path | None = None
-        if use_wrk:
-            lua = tmp / "report.lua"
-            lua.write_text(WRK_LUA)
-        tool = "wrk" if use_wrk else "bench/loadgen.py"
-        print(
-            f"load: {tool}, {args.connections} connections, {args.warmup:g} s warm-up + "
-            f"{args.duration:g} s per run, {args.repeat} run(s) per server, servers alternating"
-        )
-        runs: dict[str, list[Result]] = {name: [] for name in targets}
-        for i in range(args.repeat):
-            for name, (url, hdrs, pid) in targets.items():
-                for seconds in (args.warmup, args.duration):
-                    if seconds <= 0:
-                        continue
-                    result = load(
-                        url,
-                        seconds=seconds,
-                        connections=args.connections,
-                        threads=args.threads,
-                        headers=hdrs,
-                        lua=lua,
-                        server_pid=pid,
-                    )
-                runs[name].append(result)
-                print(f"  run {i + 1} {name}: {result.rps:.0f} req/s, p99 {result.p99_us / 1000:.2f} ms")
-        print_table(runs, args.url_path)
+        yield Servers(tmp, env, pin_port, hello_port, pin_proc, hello_proc)
     finally:
         stop(pin_proc)
         stop(hello_proc)
+
+
+def mint_token(env: dict[str, str], user: str, scopes: str) -> str:
+    """A real access token from ``pinapi token``."""
+    minted = subprocess.run(
+        [str(BIN / "pinapi"), "token", "--user", user, "--scopes", scopes],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if minted.returncode != 0 or not minted.stdout.strip():
+        raise SystemExit(f"pinapi token failed: {minted.stdout}{minted.stderr}")
+    return minted.stdout.split()[0]
+
+
+def compare(
+    srv: Servers, url_path: str, headers: dict[str, str], args: argparse.Namespace, *, use_wrk: bool
+) -> dict[str, list[Result]]:
+    """Load pinapi's ``url_path`` and hello in turn, ``args.repeat`` pairs; every run's result."""
+    targets = {
+        "pinapi " + url_path: (f"{srv.pin_base}{url_path}", headers, srv.pin_proc.pid),
+        "fastapi hello": (f"http://{HOST}:{srv.hello_port}/hello", {}, srv.hello_proc.pid),
+    }
+    for url, hdrs, _ in targets.values():
+        check_get(url, hdrs)
+    lua: Path | None = None
+    if use_wrk:
+        lua = srv.tmp / "report.lua"
+        lua.write_text(WRK_LUA)
+    tool = "wrk" if use_wrk else "bench/loadgen.py"
+    print(
+        f"load: {tool}, {args.connections} connections, {args.warmup:g} s warm-up + "
+        f"{args.duration:g} s per run, {args.repeat} run(s) per server, servers alternating"
+    )
+    runs: dict[str, list[Result]] = {name: [] for name in targets}
+    for i in range(args.repeat):
+        for name, (url, hdrs, pid) in targets.items():
+            for seconds in (args.warmup, args.duration):
+                if seconds <= 0:
+                    continue
+                result = load(
+                    url,
+                    seconds=seconds,
+                    connections=args.connections,
+                    threads=args.threads,
+                    headers=hdrs,
+                    lua=lua,
+                    server_pid=pid,
+                )
+            runs[name].append(result)
+            print(f"  run {i + 1} {name}: {result.rps:.0f} req/s, p99 {result.p99_us / 1000:.2f} ms")
+    return runs
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if not args.url_path.startswith("/"):
+        raise SystemExit("--url-path must start with /")
+    use_wrk = pick_tool(args.tool)
+    tmp = Path(tempfile.mkdtemp(prefix="pinapi-bench-"))
+    try:
+        with servers(tmp, server_env(args)) as srv:
+            headers = {"Authorization": f"Bearer {mint_token(srv.env, args.user, args.scopes)}"}
+            print_table(compare(srv, args.url_path, headers, args, use_wrk=use_wrk), args.url_path)
+    finally:
         if args.keep:
             print(f"kept {tmp}")
         else:

@@ -15,8 +15,9 @@ from pinapi.api.v3.ads import order_lines as ads_order_lines
 from pinapi.api.v3.ads import previews as ads_previews
 from pinapi.api.v3.ads import resources as ads_resources
 
-ROUTERS: list[APIRouter] = [users.router, follows.router, search.router, comments.router]
-ROUTERS += [boards.router, sections.router, pins.router]
+# The hot single-object reads (users, pins) come first: routers are tried in order.
+ROUTERS: list[APIRouter] = [users.router, pins.router, follows.router, search.router, comments.router]
+ROUTERS += [boards.router, sections.router]
 ROUTERS += [pin_promotions.router, ads_billing.router, ads_order_lines.router, ads_offers.router]
 ROUTERS += [ads_previews.router, ads_boards.router, ads_pins.router]
 ROUTERS += [ads_advertisers.router, ads_campaigns.router, ads_ad_groups.router, ads_resources.router]
