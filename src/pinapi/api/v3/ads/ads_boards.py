@@ -27,7 +27,7 @@ from pinapi.domain.ads import content
 from pinapi.domain.errors import Invalid
 from pinapi.domain.organic import boards as board_lib
 from pinapi.domain.organic.visibility import PRIVACIES, BoardNotFound
-from pinapi.store.tables import User
+from pinapi.store.tables import Board, User
 
 router = make_router(tags=["ads boards"])
 
@@ -52,6 +52,21 @@ def board_fields(params: Params) -> board_lib.BoardFields:
     )
 
 
+async def _board(
+    request: Request, session: AsyncSession, principal: Principal, board: str, kind: str
+) -> tuple[Params, Board, content.Acting]:
+    """The request's parameters and the board the path names, with the caller's role checked."""
+    params = await read_params(request)
+    found, acting = await content.board_for(
+        session,
+        principal=principal,
+        board_id=board_id(board),
+        kind=kind,
+        advertiser_id=advertiser_param(params),
+    )
+    return params, found, acting
+
+
 @router.delete("/ads/v3/boards/{board}/")
 async def ads_v3_delete_board_handler(
     board: str,
@@ -59,14 +74,7 @@ async def ads_v3_delete_board_handler(
     principal: Principal = Depends(access("write_boards")),
     session: AsyncSession = Depends(get_session),
 ) -> None:
-    params = await read_params(request)
-    found, _ = await content.board_for(
-        session,
-        principal=principal,
-        board_id=board_id(board),
-        kind="UPDATE",
-        advertiser_id=advertiser_param(params),
-    )
+    _params, found, _ = await _board(request, session, principal, board, "UPDATE")
     await board_lib.delete_board(session, board=found)
 
 
@@ -77,15 +85,8 @@ async def ads_v3_update_board_handler(
     principal: Principal = Depends(access("write_boards")),
     session: AsyncSession = Depends(get_session),
 ) -> dict[str, Any]:
-    params = await read_params(request)
+    params, found, acting = await _board(request, session, principal, board, "UPDATE")
     runtime = get_runtime(request)
-    found, acting = await content.board_for(
-        session,
-        principal=principal,
-        board_id=board_id(board),
-        kind="UPDATE",
-        advertiser_id=advertiser_param(params),
-    )
     fields = board_fields(params)
     if fields.privacy is not None:
         acting.require(content.board_action(fields.privacy, "UPDATE"))
@@ -102,15 +103,8 @@ async def ads_v3_update_board_cover_handler(
     principal: Principal = Depends(access("write_boards")),
     session: AsyncSession = Depends(get_session),
 ) -> dict[str, Any]:
-    params = await read_params(request)
+    params, found, acting = await _board(request, session, principal, board, "UPDATE")
     runtime = get_runtime(request)
-    found, acting = await content.board_for(
-        session,
-        principal=principal,
-        board_id=board_id(board),
-        kind="UPDATE",
-        advertiser_id=advertiser_param(params),
-    )
     pin_id = organic_pins.body_id(params, "pin_id")
     assert pin_id is not None
     updated = await content.set_cover(session, board=found, pin_id=pin_id)
@@ -128,14 +122,7 @@ async def ads_v3_get_board_pins_handler(
     principal: Principal = Depends(access("read_pins")),
     session: AsyncSession = Depends(get_session),
 ) -> Page:
-    params = await read_params(request)
-    found, acting = await content.board_for(
-        session,
-        principal=principal,
-        board_id=board_id(board),
-        kind="READ",
-        advertiser_id=advertiser_param(params),
-    )
+    _params, found, acting = await _board(request, session, principal, board, "READ")
     acting.require("PIN_READ")
     return await organic_boards.v3_board_pins(
         board=str(found.id), request=request, principal=acting.principal, session=session
@@ -149,14 +136,7 @@ async def ads_v3_create_board_pin_handler(
     principal: Principal = Depends(access("write_pins")),
     session: AsyncSession = Depends(get_session),
 ) -> dict[str, Any]:
-    params = await read_params(request)
-    found, acting = await content.board_for(
-        session,
-        principal=principal,
-        board_id=board_id(board),
-        kind="READ",
-        advertiser_id=advertiser_param(params),
-    )
+    params, found, acting = await _board(request, session, principal, board, "READ")
     acting.require("PIN_CREATE")
     # The organic create reads the board from the parameters: the path decides here.
     params.values["board_id"] = str(found.id)
