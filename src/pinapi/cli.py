@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
@@ -32,21 +33,27 @@ console = Console()
 T = TypeVar("T")
 
 
+@contextlib.asynccontextmanager
+async def _runtime() -> AsyncIterator[Runtime]:
+    """A runtime on the configured database, migrated first, its shared clock loaded."""
+    settings = Settings()
+    await migrations.upgrade_async(settings.resolved_database_url())
+    runtime = Runtime.build(settings)
+    try:
+        if isinstance(runtime.clock, SharedClock):
+            async with runtime.sessions() as session:
+                await clock_controls.refresh(session, runtime.clock)
+        yield runtime
+    finally:
+        await runtime.close()
+
+
 def _run(work: Callable[[Runtime, AsyncSession], Awaitable[T]]) -> T:
     """Run one unit of work against the configured database, migrated first."""
 
     async def main() -> T:
-        settings = Settings()
-        await migrations.upgrade_async(settings.resolved_database_url())
-        runtime = Runtime.build(settings)
-        try:
-            if isinstance(runtime.clock, SharedClock):
-                async with runtime.sessions() as session:
-                    await clock_controls.refresh(session, runtime.clock)
-            async with runtime.sessions() as session, session.begin():
-                return await work(runtime, session)
-        finally:
-            await runtime.close()
+        async with _runtime() as runtime, runtime.sessions() as session, session.begin():
+            return await work(runtime, session)
 
     try:
         return asyncio.run(main())
@@ -154,13 +161,8 @@ def simulate(
         raise typer.Exit(2)
 
     async def main() -> None:
-        settings = Settings()
-        await migrations.upgrade_async(settings.resolved_database_url())
-        runtime = Runtime.build(settings)
-        try:
-            if isinstance(runtime.clock, SharedClock):
-                async with runtime.sessions() as session:
-                    await clock_controls.refresh(session, runtime.clock)
+        async with _runtime() as runtime:
+            settings = runtime.settings
             if date_from:
                 try:
                     first, last = date.fromisoformat(date_from), date.fromisoformat(date_to)
@@ -221,8 +223,6 @@ def simulate(
                 f"fact rows: {summary.delivery_rows:,} totals, {summary.dimension_rows:,} by dimension; "
                 f"conversions: {summary.conversions:,}; advertiser-days billed: {summary.days_billed}"
             )
-        finally:
-            await runtime.close()
 
     try:
         asyncio.run(main())
