@@ -24,7 +24,7 @@ from pinapi.domain.clock import Clock
 from pinapi.domain.errors import AdvertiserAccessDenied, Invalid, NotFound, ValidationFailed
 from pinapi.domain.measurement import spend
 from pinapi.store.keyset import KeysetPage, fetch_page
-from pinapi.store.tables import AdGroup, Advertiser, Campaign
+from pinapi.store.tables import AdGroup, Advertiser, Campaign, OrderLine
 
 FIELDS = (
     "name",
@@ -198,6 +198,7 @@ async def create_for(
     if state.status == "ARCHIVED":
         raise ValidationFailed("status", "a new campaign cannot be ARCHIVED")
     rules.check_campaign(state, currency=advertiser.currency, now=now, changed=set(parsed))
+    await _check_order_line(session, advertiser_id=advertiser.id, order_line_id=parsed.get("order_line_id"))
     campaign = Campaign(
         advertiser_id=advertiser.id,
         name=state.name,
@@ -261,6 +262,10 @@ async def apply_update(
             setattr(state, key, parsed[key])
     now = clock.now()
     rules.check_campaign(state, currency=loaded.advertiser.currency, now=now, changed=set(parsed))
+    if parsed.get("order_line_id") not in (None, campaign.order_line_id):
+        await _check_order_line(
+            session, advertiser_id=campaign.advertiser_id, order_line_id=parsed["order_line_id"]
+        )
     await _check_children(
         session,
         campaign=campaign,
@@ -275,6 +280,17 @@ async def apply_update(
         setattr(campaign, key, value)
     campaign.updated_at = now
     await session.flush()
+
+
+async def _check_order_line(session: AsyncSession, *, advertiser_id: int, order_line_id: int | None) -> None:
+    """A campaign bills against an order line of its own advertiser that is still open."""
+    if order_line_id is None:
+        return
+    line = await session.get(OrderLine, order_line_id)
+    if line is None or line.advertiser_id != advertiser_id:
+        raise ValidationFailed("order_line_id", f"no order line {order_line_id} for this advertiser")
+    if line.status == "DELETED":
+        raise ValidationFailed("order_line_id", f"order line {order_line_id} is DELETED")
 
 
 async def _check_children(

@@ -277,3 +277,34 @@ async def test_order_lines(client: httpx.AsyncClient, factory: Factory, runtime:
         f"/ads/v3/order_lines/{lines[0].id}/", headers=bearer(await factory.token(owner, "read_users"))
     )
     assert r.status_code == 401 and r.json()["code"] == 3
+
+
+async def test_campaign_order_line_must_be_the_advertisers_own(
+    client: httpx.AsyncClient, factory: Factory, runtime: Runtime
+) -> None:
+    owner = await factory.user("ol_campaigns")
+    adv = await factory.advertiser(owner)
+    other = await factory.advertiser(owner)
+    async with runtime.sessions() as s, s.begin():
+        mine, theirs, gone = [
+            await order_lines.create_order_line(
+                s, clock=runtime.clock, advertiser_id=a.id, name=f"IO {i}", budget_micro=10**9
+            )
+            for i, a in enumerate((adv, other, adv))
+        ]
+        gone.status = "DELETED"
+    headers = bearer(await factory.token(owner, "read_campaigns,write_campaigns"))
+    body = {"advertiser_id": str(adv.id), "name": "With IO", "objective_type": "AWARENESS"}
+    for line in (theirs.id, gone.id, 12345):
+        r = await client.post(
+            "/ads/v3/campaigns/", json={**body, "order_line_id": str(line)}, headers=headers
+        )
+        assert r.status_code == 400 and r.json()["code"] == 15, r.text
+        assert "order_line_id" in r.json()["message"]
+    r = await client.post("/ads/v3/campaigns/", json={**body, "order_line_id": str(mine.id)}, headers=headers)
+    assert r.status_code == 200 and r.json()["data"]["order_line_id"] == str(mine.id)
+    cid = r.json()["data"]["id"]
+    r = await client.put(f"/ads/v3/campaigns/{cid}/", json={"order_line_id": str(theirs.id)}, headers=headers)
+    assert r.status_code == 400 and "order_line_id" in r.json()["message"]
+    r = await client.get(f"/ads/v3/campaigns/{cid}/", headers=headers)
+    assert r.json()["data"]["order_line_id"] == str(mine.id)
