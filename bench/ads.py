@@ -9,7 +9,9 @@ Reuses ``bench/users_me.py``'s machinery (server start, token, wrk/loadgen, hell
 2. 10,000 campaigns created through the campaigns batch endpoint (40 x 250) on a fresh
    advertiser, then ``GET /ads/v3/advertisers/{a}/campaigns/`` walked page by page with
    page_size 250 and 25: total time, per-page median, first and last page;
-3. ``GET /ads/v3/campaigns/{c}/`` under load beside the FastAPI hello-world (ratio, target 0.5).
+3. the single-object GETs ``/ads/v3/campaigns/{c}/``, ``/ads/v3/ad_groups/{g}/`` and
+   ``/ads/v3/pin_promotions/{p}/`` (``--get`` picks some) under load beside the FastAPI
+   hello-world (ratio, target 0.5), on a campaign with three ad groups and a promotion.
 
 Every figure is the median of ``--repeat`` runs. Run it with ``make bench-ads``.
 """
@@ -181,6 +183,36 @@ def bench_campaign_pages(api: Api, repeat: int) -> str:
     return first_id
 
 
+def single_objects(api: Api) -> dict[str, str]:
+    """A campaign with three ad groups, the first with a pin promotion: the GET targets."""
+    adv = api.call("GET", "/ads/v3/advertisers/")["data"][0]["id"]
+    camp = api.call(
+        "POST",
+        "/ads/v3/campaigns/",
+        {"advertiser_id": adv, "name": "Bench get", "objective_type": "AWARENESS"},
+    )["data"]["id"]
+    groups = [
+        api.call(
+            "POST",
+            "/ads/v3/ad_groups/",
+            {
+                "campaign_id": camp,
+                "name": f"Bench get {n}",
+                "budget_in_micro_currency": 10_000_000,
+                "bid_in_micro_currency": 1_000_000,
+            },
+        )["data"]["id"]
+        for n in range(3)
+    ]
+    pin = api.call("GET", "/v3/users/me/pins/?page_size=1")["data"][0]["id"]
+    promotion = api.call("POST", "/ads/v3/pin_promotions/", {"ad_group_id": groups[0], "pin_id": pin})["data"]
+    return {
+        "campaign": f"/ads/v3/campaigns/{camp}/",
+        "ad_group": f"/ads/v3/ad_groups/{groups[0]}/",
+        "pin_promotion": f"/ads/v3/pin_promotions/{promotion['id']}/",
+    }
+
+
 def bench_single_get(
     args: argparse.Namespace,
     url_path: str,
@@ -231,6 +263,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--database-url", default="", help="PostgreSQL URL instead of a temp SQLite file")
     p.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     p.add_argument("--skip", action="append", default=[], choices=["promotions", "campaigns", "get"])
+    p.add_argument(
+        "--get",
+        action="append",
+        choices=["campaign", "ad_group", "pin_promotion"],
+        help="single GETs to load (repeatable; default all three)",
+    )
     args = p.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="pinapi-bench-ads-"))
     pin_proc: subprocess.Popen[bytes] | None = None
@@ -277,22 +315,14 @@ def main(argv: list[str] | None = None) -> None:
         api = Api(pin_port, token)
         if "promotions" not in args.skip:
             bench_promotions(api, env, args.repeat)
-        campaign = ""
         if "campaigns" not in args.skip:
-            campaign = bench_campaign_pages(api, args.repeat)
+            bench_campaign_pages(api, args.repeat)
         if "get" not in args.skip:
-            if not campaign:
-                adv = api.call("GET", "/ads/v3/advertisers/")["data"][0]["id"]
-                campaign = api.call("GET", f"/ads/v3/advertisers/{adv}/campaigns/")["data"][0]["id"]
-            bench_single_get(
-                args,
-                f"/ads/v3/campaigns/{campaign}/",
-                pin_port,
-                hello_port,
-                token,
-                (pin_proc.pid, hello_proc.pid),
-                tmp,
-            )
+            paths = single_objects(api)
+            for kind in args.get or list(paths):
+                bench_single_get(
+                    args, paths[kind], pin_port, hello_port, token, (pin_proc.pid, hello_proc.pid), tmp
+                )
     finally:
         stop(pin_proc)
         stop(hello_proc)

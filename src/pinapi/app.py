@@ -16,22 +16,30 @@ from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from pinapi import __version__
-from pinapi.api import controls, files, images, ops
+from pinapi.api import controls, files, images, ops, report_files
 from pinapi.api.common import errors
-from pinapi.api.common.middleware import RequestId, TrailingSlash
+from pinapi.api.common.middleware import RequestEdge, framework_telemetry
+from pinapi.api.common.routing import hot_first
 from pinapi.api.oauth import ROUTERS as OAUTH_ROUTERS
 from pinapi.api.v3 import ROUTERS as V3_ROUTERS
+from pinapi.api.v3 import pins, users
+from pinapi.api.v3.ads import ad_groups, campaigns, pin_promotions
 from pinapi.domain.clock import SharedClock
 from pinapi.domain.controls import clock as clock_controls
 from pinapi.jobs import (
     maintenance,  # noqa: F401  (registers its handlers)
+    reports,  # noqa: F401  (registers the async report writer)
     review,  # noqa: F401  (registers the ads reviewer)
+    scheduled_reports,  # noqa: F401  (registers the scheduled report and batch entities jobs)
 )
 from pinapi.jobs.engine import start as start_engine
 from pinapi.jobs.worker import Worker
 from pinapi.runtime import Runtime
 from pinapi.settings import Settings
 from pinapi.store.migrate import upgrade_async
+
+# The single-object reads clients call most, tried first (``hot_first`` keeps every match).
+HOT_ROUTERS = (users.router, pins.router, campaigns.router, ad_groups.router, pin_promotions.router)
 
 
 def create_app(
@@ -68,6 +76,7 @@ def create_app(
             async with rt.sessions() as session, session.begin():
                 await start_engine(session, clock=rt.clock, settings=settings, services=rt.extras)
         if settings.worker:
+            rt.extras.setdefault("data_dir", settings.data_dir)  # where periodic jobs write files
             worker = Worker(
                 sessions=rt.sessions,
                 clock=rt.clock,
@@ -92,11 +101,12 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
         redirect_slashes=False,
+        telemetry=framework_telemetry(),
     )
     errors.install(app)
-    for r in [*V3_ROUTERS, *OAUTH_ROUTERS, ops.router, files.router, images.router, controls.router]:
+    routers = [ops.router, files.router, report_files.router, images.router, controls.router]
+    for r in [*hot_first(V3_ROUTERS, hot=HOT_ROUTERS), *OAUTH_ROUTERS, *routers]:
         app.include_router(r)
     app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
-    app.add_middleware(TrailingSlash)
-    app.add_middleware(RequestId)
+    app.add_middleware(RequestEdge)
     return app

@@ -106,7 +106,9 @@ def worker(once: Annotated[bool, typer.Option(help="Drain due jobs, then exit.")
     """Run a jobs worker process beside the API."""
     from pinapi.jobs import (
         maintenance,  # noqa: F401
+        reports,  # noqa: F401
         review,  # noqa: F401
+        scheduled_reports,  # noqa: F401
     )
     from pinapi.jobs.worker import Worker
 

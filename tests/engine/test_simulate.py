@@ -219,3 +219,17 @@ def test_automatic_bid_raises_its_bid_while_underspending() -> None:
     state = EngineState()
     collect(engine(), setup, state, START, START + timedelta(hours=50))
     assert state.bid_multiplier[500] > 1.0
+
+
+def test_a_us_metro_delivers_only_to_its_state() -> None:
+    pop = small_population()
+    out = collect(
+        engine(),
+        book(targeting_spec={"LOCATION": ["501"]}),
+        EngineState(),
+        START,
+        START + timedelta(hours=12),
+    )
+    assert out.metrics["IMPRESSION_1"].sum() > 0  # New York City reaches people
+    regions = np.array(pop.regions)[pop.region[out.segment]]
+    assert set(regions.tolist()) == {"US-NY"}

@@ -78,3 +78,31 @@ def test_keyword_match_types() -> None:
     match = km.match([7, 8], ["home decor", "best home decor", "food"])
     assert match.allowed.tolist() == [[True, True], [False, True], [False, True]]
     assert match.keyword_id.tolist() == [[70, -1], [-1, -1], [-1, -1]]
+
+
+def test_us_metros_reach_their_share_of_their_state() -> None:
+    c = codes()
+    pop = small_population()
+    share = segment_share(pop, {"LOCATION": ["803"]}, AUD)  # Los Angeles
+    assert ((share > 0) == (c["region"] == "US-CA")).all()
+    assert np.allclose(share[c["region"] == "US-CA"], 0.46)
+    both = segment_share(pop, {"LOCATION": ["803", "807"]}, AUD)  # + San Francisco
+    assert np.allclose(both[c["region"] == "US-CA"], 0.46 + 0.17)
+    # A metro beside its own country or region adds nothing to them; beside another it adds.
+    assert (segment_share(pop, {"LOCATION": ["US", "803"]}, AUD) == (c["country"] == "US")).all()
+    mixed = segment_share(pop, {"LOCATION": ["602"], "GEO": ["US-CA"]}, AUD)  # Chicago + California
+    assert (mixed[c["region"] == "US-CA"] == 1).all()
+    assert np.allclose(mixed[c["region"] == "US-IL"], 0.75)
+    assert (mixed[~np.isin(c["region"], ["US-CA", "US-IL"])] == 0).all()
+
+
+def test_every_listed_location_reaches_someone() -> None:
+    """Each metro the ads resources serve maps to a region the population has."""
+    from pinapi.domain.ads.targeting import values_of
+
+    pop = small_population()
+    for country in values_of("LOCATION"):
+        for metro in country["metros"]:
+            share = segment_share(pop, {"LOCATION": [metro["code"]]}, AUD)
+            assert share.max() > 0, metro
+            assert share.max() < 1, metro  # a part of a state, not all of it

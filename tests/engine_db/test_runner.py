@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 
+from pinapi.domain.clock import FixedClock
 from pinapi.domain.errors import Invalid
 from pinapi.domain.measurement import events as measurement
 from pinapi.engine.runner import Simulator, Summary, simulate
+from pinapi.engine.writer import HOURLY_DAYS
 from pinapi.runtime import Runtime
 from pinapi.store.tables import (
     Bill,
@@ -131,30 +133,30 @@ async def test_facts_only_for_eligible_promotions_within_budget_and_adding_up(
         for hour, local in (await s.execute(select(DeliveryHour.hour, DeliveryHour.local_date))).all():
             assert hour.astimezone(tz).date() == local
 
-        # Every dimension's rows sum exactly to the totals, metric by metric.
-        totals = {
-            (r[0], r[1]): tuple(r[2:])
-            for r in (
-                await s.execute(
-                    select(
-                        DeliveryHour.pin_promotion_id,
-                        DeliveryHour.hour,
-                        *[getattr(DeliveryHour, c) for c in METRIC_COLUMNS],
-                    )
-                )
-            ).all()
-        }
+        # Every dimension's rows sum exactly to the totals, metric by metric, per promotion and
+        # advertiser-local day (breakdowns cover a local day's hours of one UTC-day chunk).
+        totals: dict[tuple[Any, Any], tuple[int, ...]] = {}
+        for r in (
+            await s.execute(
+                select(
+                    DeliveryHour.pin_promotion_id,
+                    DeliveryHour.local_date,
+                    *[func.sum(getattr(DeliveryHour, c)) for c in METRIC_COLUMNS],
+                ).group_by(DeliveryHour.pin_promotion_id, DeliveryHour.local_date)
+            )
+        ).all():
+            totals[(r[0], r[1])] = tuple(int(v) for v in r[2:])
         breakdown = (
             await s.execute(
                 select(
                     DeliveryDimensionHour.dimension_type,
                     DeliveryDimensionHour.pin_promotion_id,
-                    DeliveryDimensionHour.hour,
+                    DeliveryDimensionHour.local_date,
                     *[func.sum(getattr(DeliveryDimensionHour, c)) for c in METRIC_COLUMNS],
                 ).group_by(
                     DeliveryDimensionHour.dimension_type,
                     DeliveryDimensionHour.pin_promotion_id,
-                    DeliveryDimensionHour.hour,
+                    DeliveryDimensionHour.local_date,
                 )
             )
         ).all()
@@ -173,6 +175,14 @@ async def test_facts_only_for_eligible_promotions_within_budget_and_adding_up(
         }
         for rows in by_type.values():
             assert rows == totals
+        # A breakdown row sits at the first hour of its local day inside its UTC-day chunk.
+        for hour, local in (
+            await s.execute(select(DeliveryDimensionHour.hour, DeliveryDimensionHour.local_date).distinct())
+        ).all():
+            assert hour.astimezone(tz).date() == local
+            midnight = hour.replace(hour=0)
+            day_start = datetime.combine(local, time(0), tz).astimezone(UTC)
+            assert hour == max(midnight, day_start), (hour, local)
         # The CPC group targets the US only.
         countries = set(
             (
@@ -310,3 +320,52 @@ async def test_resimulation_of_a_range_starting_mid_day(runtime: Runtime, world:
     inner = await _run(runtime, start=DAY0 + timedelta(hours=27), end=end)
     assert inner.hours == 6
     assert await _dump(runtime) == before
+
+
+async def _per_local_day(
+    runtime: Runtime, table: Any, dimension: str | None = None
+) -> dict[tuple[Any, Any], tuple[int, ...]]:
+    query = select(
+        table.pin_promotion_id, table.local_date, *[func.sum(getattr(table, c)) for c in METRIC_COLUMNS]
+    ).group_by(table.pin_promotion_id, table.local_date)
+    if dimension is not None:
+        query = query.where(table.dimension_type == dimension)
+    async with runtime.sessions() as s:
+        rows = (await s.execute(query)).all()
+    return {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in rows}
+
+
+async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, world: World) -> None:
+    """Chunks that ended more than HOURLY_DAYS before the clock keep one totals row per
+    promotion and local day in the chunk; the per-day sums equal those of hourly rows."""
+    hourly = await _run(runtime)
+    by_day = await _per_local_day(runtime, DeliveryHour)
+    async with runtime.sessions() as s:
+        hourly_rows = await s.scalar(select(func.count()).select_from(DeliveryHour))
+    assert hourly_rows == hourly.delivery_rows
+    clock = runtime.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(END + timedelta(days=HOURLY_DAYS, hours=1))
+    daily = await _run(runtime)  # re-simulates the same days, now "old"
+    assert await _per_local_day(runtime, DeliveryHour) == by_day
+    for dimension in (
+        "COUNTRY",
+        "REGION",
+        "LOCALE",
+        "AGE_BUCKET",
+        "GENDER",
+        "APPTYPE",
+        "PLACEMENT",
+        "KEYWORD",
+    ):
+        assert await _per_local_day(runtime, DeliveryDimensionHour, dimension) == by_day
+    assert daily.delivery_rows < hourly.delivery_rows / 5
+    tz = ZoneInfo("America/New_York")
+    async with runtime.sessions() as s:
+        rows = (
+            await s.execute(select(DeliveryHour.pin_promotion_id, DeliveryHour.hour, DeliveryHour.local_date))
+        ).all()
+    assert len(rows) == daily.delivery_rows
+    for _, hour, local in rows:
+        day_start = datetime.combine(local, time(0), tz).astimezone(UTC)
+        assert hour == max(hour.replace(hour=0), day_start)

@@ -37,6 +37,18 @@ class Country:
 
 
 @dataclass(frozen=True, slots=True)
+class Metro:
+    """A US metro (Nielsen DMA code, as LOCATION targeting names it) as a share of one region.
+
+    The population has no metro attribute (it would multiply the segments); a metro is the
+    given share of its main state's pinners, metros of one state being disjoint."""
+
+    code: str
+    region: str
+    share: float
+
+
+@dataclass(frozen=True, slots=True)
 class Interest:
     id: str
     name: str
@@ -59,6 +71,8 @@ class Dimensions:
     """Child interest id -> the top-level interest id the population carries."""
     usd_per_unit: Mapping[str, float] = field(default_factory=dict)
     """Exchange rates used to compare bids across advertiser currencies (missing = 1.0)."""
+    metros: tuple[Metro, ...] = ()
+    """LOCATION metro codes and the share of their region's pinners they hold."""
 
     def country_index(self) -> dict[str, int]:
         return {c.code: i for i, c in enumerate(self.countries)}
@@ -105,6 +119,18 @@ _INTERESTS = (
 )
 
 
+_METROS = (
+    # The LOCATION metros the ads resources list (Nielsen DMA codes), each as the rough share of
+    # its main state's population that lives in the DMA (Census 2020 county totals).
+    ("501", "US-NY", 0.64), ("803", "US-CA", 0.46), ("602", "US-IL", 0.75), ("504", "US-PA", 0.46),
+    ("623", "US-TX", 0.28), ("807", "US-CA", 0.17), ("511", "US-VA", 0.45), ("618", "US-TX", 0.24),
+    ("506", "US-MA", 0.86), ("524", "US-GA", 0.65), ("753", "US-AZ", 0.72), ("539", "US-FL", 0.22),
+    ("819", "US-WA", 0.68), ("505", "US-MI", 0.46), ("613", "US-MN", 0.75), ("528", "US-FL", 0.19),
+    ("751", "US-CO", 0.70), ("510", "US-OH", 0.31), ("534", "US-FL", 0.18), ("862", "US-CA", 0.09),
+    ("820", "US-OR", 0.70), ("825", "US-CA", 0.08), ("641", "US-TX", 0.09), ("635", "US-TX", 0.08),
+)  # fmt: skip
+
+
 def default_dimensions() -> Dimensions:
     """A built-in world: the largest Pinterest markets with a handful of regions each.
 
@@ -117,7 +143,10 @@ def default_dimensions() -> Dimensions:
             0.36,
             "America/New_York",
             "USD",
-            _w("US-CA:12 US-TX:9 US-FL:7 US-NY:6 US-IL:4 US-PA:4 US-OH:3.5 US-GA:3.3 US-WA:2.4 US-CO:1.8"),
+            _w(
+                "US-CA:12 US-TX:9 US-FL:7 US-NY:6 US-IL:4 US-PA:4 US-OH:3.5 US-GA:3.3 US-WA:2.4 US-CO:1.8 "
+                "US-MI:3.1 US-VA:2.7 US-AZ:2.3 US-MA:2.1 US-MN:1.8 US-OR:1.3"
+            ),
             _w("en:0.87 es:0.13"),
             2_000_000,
         ),
@@ -175,6 +204,7 @@ def default_dimensions() -> Dimensions:
     return Dimensions(
         countries=countries,
         interests=tuple(Interest(i, n, w) for i, n, w in _INTERESTS),
+        metros=tuple(Metro(code, region, share) for code, region, share in _METROS),
         usd_per_unit={
             "USD": 1.0, "GBP": 1.27, "EUR": 1.08, "CAD": 0.73, "AUD": 0.66,
             "BRL": 0.18, "MXN": 0.055, "JPY": 0.0067,

@@ -32,6 +32,8 @@ METRICS = PAID_METRICS + EARNED_METRICS
 
 @dataclass(frozen=True, slots=True)
 class DeliveryFacts:
+    """Rows come grouped by promotion and, within it, by segment (the writer sums runs)."""
+
     pin_promotion_id: I64
     ad_group_id: I64
     campaign_id: I64

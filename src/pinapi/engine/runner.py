@@ -42,7 +42,7 @@ from pinapi.engine.loader import load_setup
 from pinapi.engine.population import Population, build_population
 from pinapi.engine.simulate import Engine, EngineConfig
 from pinapi.engine.state import EngineState
-from pinapi.engine.writer import AdvertiserInfo, HourCounts, Writer, delete_range
+from pinapi.engine.writer import HOURLY_DAYS, AdvertiserInfo, HourCounts, Writer, delete_range
 from pinapi.store.tables import DeliveryHour, EngineBilledDay, EngineCheckpoint
 
 HOUR = timedelta(hours=1)
@@ -150,20 +150,35 @@ class Simulator:
         if await session.get(EngineCheckpoint, start) is None:  # a fresh start: keep it too
             await self.checkpoint(session, clock=clock, hour=start, state=state)
         await delete_range(session, start=start, end=end)
+        writer.begin(start, end, hourly_totals=end > clock.now() - timedelta(days=HOURLY_DAYS))
         gen = engine.run(setup, state, start, end)
+        # The next hour is computed in one thread while this one is folded and stored (numpy
+        # and SQLite release the GIL for most of their work); only results cross over.
+        pending: asyncio.Future[HourResult | None] | None = None
         try:
+            pending = asyncio.ensure_future(asyncio.to_thread(next, gen, None))
             while True:
-                result: HourResult | None = await asyncio.to_thread(next, gen, None)
+                result = await pending
+                pending = None
                 if result is None:
                     break
-                counts = await writer.write_hour(session, result)
+                pending = asyncio.ensure_future(asyncio.to_thread(next, gen, None))
+                counts = await asyncio.to_thread(writer.add, result)
+                counts.conversions = await writer.write_extras(session, result)
                 summary.add(counts)
                 if progress is not None:
                     progress(result.hour, counts)
         finally:
+            if pending is not None:  # an error while storing: let the running hour finish first
+                await asyncio.wait([pending])
+                if not pending.cancelled():
+                    pending.exception()  # retrieved: the storing error is the one that propagates
             close = getattr(gen, "close", None)  # a generator: closing it books the spend
             if callable(close):
                 close()
+        totals, breakdowns = await writer.flush(session)
+        summary.delivery_rows += totals
+        summary.dimension_rows += breakdowns
         await self.checkpoint(session, clock=clock, hour=end, state=state)
         summary.days_billed += await bill_closed_days(session, clock=clock, setup=setup, until=end)
         summary.start = summary.start or start

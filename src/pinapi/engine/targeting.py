@@ -122,8 +122,14 @@ def segment_share(
     if _has(spec, "LOCATION") or _has(spec, "GEO"):
         places = set(_values(spec, "LOCATION")) | set(_values(spec, "GEO"))
         country_ok = np.array([c.code in places for c in dims.countries])
-        region_ok = np.array([r != "" and r in places for r in population.regions])
-        share *= country_ok[population.country] | region_ok[population.region]
+        region_share = np.array([1.0 if r != "" and r in places else 0.0 for r in population.regions])
+        # A metro is a share of its region's pinners; metros of one region are disjoint.
+        for metro in dims.metros:
+            if metro.code in places:
+                for r, code in enumerate(population.regions):
+                    if code == metro.region and region_share[r] < 1.0:
+                        region_share[r] = min(1.0, region_share[r] + metro.share)
+        share *= np.where(country_ok[population.country], 1.0, region_share[population.region])
     if _has(spec, "AGE_BUCKET"):
         wanted = set(_values(spec, "AGE_BUCKET"))
         factor = np.zeros(len(dims.age_buckets))

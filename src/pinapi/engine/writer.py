@@ -1,21 +1,32 @@
-"""Write one simulated hour's results into the fact tables.
+"""Write simulated hours into the fact tables.
 
-Delivery is stored as two roll-ups of the engine's per-segment rows (``facts.rollup``): the
-pin promotion x hour totals, and one breakdown per targeting dimension (country, region,
-locale, age bucket, gender, app type, placement, keyword). Every breakdown is a complete
-partition of the same impressions, so each dimension's rows of a promotion-hour sum exactly
-to that promotion-hour's totals; that is what lets reports at any level add up.
+Delivery is stored as roll-ups of the engine's per-segment rows: the pin promotion totals,
+and one breakdown per targeting dimension (country, region, locale, age bucket, gender, app
+type, placement, keyword). Every breakdown is a complete partition of the same impressions,
+so each dimension's rows of a promotion sum exactly to that promotion's totals over the same
+hours; that is what lets reports at any level add up.
 
-Rows are built column-wise from the numpy arrays and inserted in batches; numbers become
-Python ints (asyncpg refuses numpy scalars). Deleting a range before it is rewritten is
-``delete_range``; the runner calls both in one transaction per chunk.
+Row volume is what a month's simulation costs (tens of microseconds a row to store), so rows
+are as coarse as the reports allow, and never coarser than one advertiser-local day:
+
+* **totals** (``delivery_hours``) are one row per promotion and UTC hour, as HOUR reports need;
+  for chunks that ended more than ``HOURLY_DAYS`` before the clock (HOUR reports reach 8 days
+  back) a row covers the promotion's hours of one advertiser-local day inside the chunk;
+* **breakdowns** (``delivery_dimension_hours``) always cover the promotion's hours of one
+  advertiser-local day inside the chunk (a one-hour chunk, as the live engine writes once
+  caught up, gives hourly rows).
+
+A row that covers several hours is stored at the first of them: ``max(chunk start, the local
+day's first UTC hour)``, so it lies inside the chunk (re-simulating the chunk replaces it)
+and carries the local date of every hour it holds. The runner ``begin``s a chunk, ``add``s its
+hours (numpy only), and ``flush``es; rows go to the driver in bulk (``bulk.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,9 +36,10 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.measurement import events as measurement
+from pinapi.engine.bulk import bulk_insert
 from pinapi.engine.conversions import EVENTS, TOUCHES
 from pinapi.engine.dimensions import PLACEMENTS
-from pinapi.engine.facts import METRICS, HourResult, rollup
+from pinapi.engine.facts import METRICS, HourResult
 from pinapi.engine.population import Population
 from pinapi.store.tables import (
     ClearingPriceHour,
@@ -50,10 +62,20 @@ DIMENSIONS = (
     ("KEYWORD", "keyword_id"),
 )
 """(dimension_type stored, engine roll-up key)."""
+HOURLY_DAYS = 10
+"""Totals of chunks that end within this many days before the clock stay hourly (HOUR reports
+reach 8 advertiser-local days back; two more days cover any time zone)."""
 EVENT_ID_BITS = 24
 """Engine conversion ids are ``unix_hour << 24 | index``: deterministic, far below the
 time-ordered ids of real rows, and room for 16 M events an hour."""
 _BATCH = 5000
+_COMPACT_ROWS = 400_000
+_KEYWORD = len(DIMENSIONS) - 1
+_HOUR_BITS = 5
+_DAY_BITS = 3
+_PROMO_SHIFT = _HOUR_BITS + _DAY_BITS
+_VALUE_SHIFT = 40
+"""Buffered rows are keyed by one int64: value << 40 | promotion << 8 | local day << 5 | hour."""
 
 assert tuple(m.lower() for m in METRICS) == METRIC_COLUMNS
 
@@ -66,7 +88,8 @@ class AdvertiserInfo:
 
 @dataclass
 class HourCounts:
-    """What one hour wrote, for progress and the summary table."""
+    """What one hour wrote, for progress and the summary table (delivery rows are counted
+    when the chunk is flushed)."""
 
     delivery_rows: int = 0
     dimension_rows: int = 0
@@ -74,6 +97,97 @@ class HourCounts:
     impressions: dict[int, int] | None = None
     clicks: dict[int, int] | None = None
     spend: dict[int, int] | None = None
+
+
+def _runs(*cols: I64) -> I64:
+    """Start of each run of equal consecutive keys."""
+    n = cols[0].size
+    change = np.zeros(n, dtype=bool)
+    if n:
+        change[0] = True
+    for c in cols:
+        change[1:] |= c[1:] != c[:-1]
+    out: I64 = np.flatnonzero(change)
+    return out
+
+
+def _nonzero(metrics: I64) -> list[I64]:
+    """Per metric, the columns where it is not 0 (most actions are rare: sums skip the zeros)."""
+    return [np.flatnonzero(row) for row in metrics]
+
+
+def _sum_by(
+    keys: I64, metrics: I64, nonzero: list[I64] | None = None, order: I64 | None = None
+) -> tuple[I64, I64]:
+    """Sum the columns of ``metrics`` (metrics x rows) that share a key; keys come back sorted.
+
+    ``order``, when given, is an argsort of ``keys`` the caller got more cheaply."""
+    n = keys.size
+    if order is None:
+        order = np.argsort(keys)
+    sorted_keys = keys[order]
+    change = np.empty(n, dtype=bool)
+    change[:1] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=change[1:])
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.cumsum(change) - 1
+    starts = np.flatnonzero(change)
+    u = starts.size
+    nz = nonzero if nonzero is not None else _nonzero(metrics)
+    out = np.zeros((metrics.shape[0], u), dtype=np.int64)
+    for m, idx in enumerate(nz):
+        if idx.size:
+            out[m] = np.bincount(group[idx], weights=metrics[m, idx], minlength=u)
+    return sorted_keys[starts], out
+
+
+def _run_sums(metrics: I64, starts: I64, nonzero: list[I64]) -> I64:
+    """Sums of consecutive runs of columns (``np.add.reduceat``, but skipping zeros)."""
+    n = metrics.shape[1]
+    change = np.zeros(n, dtype=np.int64)
+    change[starts] = 1
+    group = np.cumsum(change) - 1
+    out = np.zeros((metrics.shape[0], starts.size), dtype=np.int64)
+    for m, idx in enumerate(nonzero):
+        if idx.size:
+            out[m] = np.bincount(group[idx], weights=metrics[m, idx], minlength=starts.size)
+    return out
+
+
+def _by_value(values: I64, base: I64, metrics: I64, nonzero: list[I64]) -> tuple[I64, I64]:
+    """``_sum_by`` for keys ``value << 40 | base`` with rows already grouped by ``base``: a
+    stable sort on the small value alone orders the keys (numpy sorts 16-bit keys by radix)."""
+    small = values - values.min() if values.size else values
+    if values.size and int(small.max()) < 1 << 16:
+        order = np.argsort(small.astype(np.uint16), kind="stable")
+    else:
+        order = np.argsort(values, kind="stable")
+    keys = (values << _VALUE_SHIFT) | base
+    # Equal keys must be adjacent in ``order``: they are when ``base`` runs are contiguous.
+    return _sum_by(keys, metrics, nonzero, order)
+
+
+@dataclass
+class _Buffer:
+    """Reduced rows of the chunk so far: packed keys and a (metrics, rows) matrix."""
+
+    keys: list[I64] = field(default_factory=list)
+    metrics: list[I64] = field(default_factory=list)
+    rows: int = 0
+
+    def add(self, keys: I64, metrics: I64) -> None:
+        self.keys.append(keys)
+        self.metrics.append(metrics)
+        self.rows += keys.size
+        if self.rows > _COMPACT_ROWS and len(self.keys) > 1:
+            self.compact()
+
+    def compact(self) -> tuple[I64, I64]:
+        if not self.keys:
+            return np.zeros(0, dtype=np.int64), np.zeros((len(METRICS), 0), dtype=np.int64)
+        keys, metrics = _sum_by(np.concatenate(self.keys), np.concatenate(self.metrics, axis=1))
+        self.keys, self.metrics, self.rows = [keys], [metrics], keys.size
+        return keys, metrics
 
 
 class Writer:
@@ -84,7 +198,7 @@ class Writer:
         self.advertisers = advertisers
         self.attributes = population.attributes()
         dims = population.dims
-        self._codes: dict[str, list[str]] = {
+        codes: dict[str, list[str]] = {
             "country": [c.code for c in dims.countries],
             "region": list(population.regions),
             "locale": list(population.locales),
@@ -93,71 +207,187 @@ class Writer:
             "app_type": [a.code for a in dims.app_types],
             "placement": list(PLACEMENTS),
         }
+        # One table of (dimension type, value) for every dimension; several engine indices can
+        # share one code (countries without regions all have region ""), so they map together.
+        self._values: list[tuple[str, str]] = []
+        self._value_index: dict[tuple[str, str], int] = {}
+        self._lookup: dict[str, I64] = {}
+        for dim_type, key in DIMENSIONS[:_KEYWORD]:
+            self._lookup[key] = np.array([self._value(dim_type, c) for c in codes[key]], dtype=np.int64)
         self._zones = {i: ZoneInfo(a.time_zone) for i, a in advertisers.items()}
+        self._day_start: dict[tuple[int, int], datetime] = {}
+        self.begin(datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(3600, UTC))
+
+    def _value(self, dim_type: str, value: str) -> int:
+        found = self._value_index.get((dim_type, value))
+        if found is None:
+            found = self._value_index[(dim_type, value)] = len(self._values)
+            self._values.append((dim_type, value))
+        return found
 
     def local_date(self, advertiser_id: int, hour: datetime) -> date:
         tz = self._zones.get(advertiser_id)
         return hour.astimezone(tz).date() if tz else hour.astimezone(UTC).date()
 
-    def _value(self, key: str, raw: int) -> str:
-        if key == "keyword_id":
-            return "" if raw < 0 else str(raw)
-        return self._codes[key][raw]
+    # -- a chunk ----------------------------------------------------------------------------
+    def begin(self, start: datetime, end: datetime, *, hourly_totals: bool = True) -> None:
+        """Start buffering the chunk [start, end)."""
+        self.start, self.end = start, end
+        self.hourly_totals = hourly_totals
+        self._base_day = start.astimezone(UTC).date().toordinal() - 2
+        self._dense: dict[int, int] = {}
+        self._pids: list[int] = []
+        self._ids: list[tuple[int, int, int]] = []
+        self._totals = _Buffer()
+        self._dims = _Buffer()
 
-    async def write_hour(self, session: AsyncSession, result: HourResult) -> HourCounts:
-        hour = result.hour
-        counts = HourCounts(impressions={}, clicks={}, spend={})
+    def add(self, result: HourResult) -> HourCounts:
+        """Fold one hour's delivery into the chunk's buffers (numpy only, no database work).
+
+        The engine's rows come grouped by promotion and then segment, so totals and the
+        per-segment sums are runs (no sort); each breakdown is one sort of those sums. A row
+        left unsummed by an unexpected order would still be merged when the chunk is flushed.
+        """
         facts = result.delivery
-        keys, metrics = rollup(facts, IDS, self.attributes)
-        ids = {k: keys[k].tolist() for k in IDS}
-        values = {m.lower(): metrics[m].tolist() for m in METRICS}
-        dates = {a: self.local_date(a, hour) for a in set(ids["advertiser_id"])}
-        totals: list[dict[str, Any]] = []
-        for i in range(len(ids["pin_promotion_id"])):
-            row: dict[str, Any] = {k: ids[k][i] for k in IDS}
-            row["hour"] = hour
-            row["local_date"] = dates[row["advertiser_id"]]
-            for col in METRIC_COLUMNS:
-                row[col] = values[col][i]
-            totals.append(row)
-            adv = row["advertiser_id"]
-            assert counts.impressions is not None and counts.clicks is not None and counts.spend is not None
-            counts.impressions[adv] = counts.impressions.get(adv, 0) + row["impression_1"]
-            counts.clicks[adv] = counts.clicks.get(adv, 0) + row["clickthrough_1"]
-            counts.spend[adv] = counts.spend.get(adv, 0) + row["spend_in_micro_dollar"]
-        await _insert(session, DeliveryHour, totals)
-        counts.delivery_rows = len(totals)
+        counts = HourCounts(impressions={}, clicks={}, spend={})
+        n = len(facts)
+        if n == 0:
+            return counts
+        hour_slot = (int(result.hour.timestamp()) - int(self.start.timestamp())) // 3600
+        hour_bits = hour_slot if self.hourly_totals else 0
+        if not 0 <= hour_bits < 1 << _HOUR_BITS:
+            raise ValueError("a chunk holds at most 32 hours")
+        metrics = np.stack([facts.metrics[m] for m in METRICS]).astype(np.int64, copy=False)
+        pid = facts.pin_promotion_id
+        starts = _runs(pid)
+        run_pid = pid[starts].tolist()
+        run_adv = facts.advertiser_id[starts].tolist()
+        for p, g, c, a in zip(
+            run_pid,
+            facts.ad_group_id[starts].tolist(),
+            facts.campaign_id[starts].tolist(),
+            run_adv,
+            strict=True,
+        ):
+            if p not in self._dense:
+                self._dense[p] = len(self._pids)
+                self._pids.append(p)
+                self._ids.append((g, c, a))
+        days: dict[int, int] = {}
+        for a in set(run_adv):
+            days[a] = self.local_date(a, result.hour).toordinal() - self._base_day
+            if not 0 <= days[a] < 1 << _DAY_BITS:
+                raise ValueError("a chunk spans at most a few local days")
+        base = np.array(
+            [
+                (self._dense[p] << _PROMO_SHIFT) | (days[a] << _HOUR_BITS)
+                for p, a in zip(run_pid, run_adv, strict=True)
+            ],
+            dtype=np.int64,
+        )
+        row_nonzero = _nonzero(metrics)
+        totals = _run_sums(metrics, starts, row_nonzero)
+        self._totals.add(base | hour_bits, totals)
+        run_adv_arr = np.array(run_adv, dtype=np.int64)
+        advs, inv = np.unique(run_adv_arr, return_inverse=True)
+        for target, name in (
+            (counts.impressions, "IMPRESSION_1"),
+            (counts.clicks, "CLICKTHROUGH_1"),
+            (counts.spend, "SPEND_IN_MICRO_DOLLAR"),
+        ):
+            sums = np.bincount(inv.reshape(-1), weights=totals[METRICS.index(name)], minlength=advs.size)
+            assert target is not None
+            target.update(zip(advs.tolist(), sums.astype(np.int64).tolist(), strict=True))
 
-        for dim_type, key in DIMENSIONS:
-            dkeys, dmetrics = rollup(facts, (*IDS, key), self.attributes)
-            dids = {k: dkeys[k].tolist() for k in IDS}
-            raw = dkeys[key].tolist()
-            dvalues = {m.lower(): dmetrics[m].tolist() for m in METRICS}
-            # Several indices can share one code (countries without regions all have region
-            # ""), so rows are merged by (promotion, value) before they are stored.
-            merged: dict[tuple[int, str], dict[str, Any]] = {}
-            for i in range(len(raw)):
-                value = self._value(key, raw[i])
-                found = merged.get((dids["pin_promotion_id"][i], value))
-                if found is not None:
-                    for col in METRIC_COLUMNS:
-                        found[col] += dvalues[col][i]
-                    continue
-                row = {k: dids[k][i] for k in IDS}
-                row["hour"] = hour
-                row["local_date"] = dates[row["advertiser_id"]]
-                row["dimension_type"] = dim_type
-                row["dimension_value"] = value
-                for col in METRIC_COLUMNS:
-                    row[col] = dvalues[col][i]
-                merged[(row["pin_promotion_id"], value)] = row
-            rows = list(merged.values())
-            await _insert(session, DeliveryDimensionHour, rows)
-            counts.dimension_rows += len(rows)
+        row_base = np.repeat(base, np.diff(np.append(starts, n)))
+        seg = facts.segment.astype(np.int64, copy=False)
+        seg_starts = _runs(pid, seg)
+        seg_sums = _run_sums(metrics, seg_starts, row_nonzero)
+        seg_base = row_base[seg_starts]
+        seg_of = seg[seg_starts]
+        seg_nonzero = _nonzero(seg_sums)
+        for _, key in DIMENSIONS[:6]:
+            values = self._lookup[key][self.attributes[key][seg_of]]
+            self._dims.add(*_by_value(values, seg_base, seg_sums, seg_nonzero))
+        placement = self._lookup["placement"][facts.placement.astype(np.int64, copy=False)]
+        kw_u, kw_inv = np.unique(facts.keyword_id, return_inverse=True)
+        kw_codes = np.array(
+            [self._value("KEYWORD", "" if k < 0 else str(k)) for k in kw_u.tolist()], dtype=np.int64
+        )
+        keyword = kw_codes[kw_inv.reshape(-1)]
+        for values in (placement, keyword):
+            self._dims.add(*_by_value(values, row_base, metrics, row_nonzero))
+        return counts
 
-        counts.conversions = await self._conversions(session, result)
+    def _row_hour(self, advertiser_id: int, day_ordinal: int) -> datetime:
+        """Where a row covering a local day's hours of this chunk is stored."""
+        key = (advertiser_id, day_ordinal)
+        found = self._day_start.get(key)
+        if found is None:
+            tz = self._zones.get(advertiser_id, ZoneInfo("UTC"))
+            local = datetime.combine(date.fromordinal(day_ordinal), time(0), tz).astimezone(UTC)
+            found = self._day_start[key] = local.replace(minute=0, second=0, microsecond=0)
+        return max(found, self.start)
+
+    def _unpack(self, keys: I64) -> tuple[list[int], list[tuple[int, int, int]], list[int], I64]:
+        """(promotion ids, their (ad group, campaign, advertiser), day ordinals, hour slots)."""
+        dense = ((keys >> _PROMO_SHIFT) & ((1 << (_VALUE_SHIFT - _PROMO_SHIFT)) - 1)).tolist()
+        days = (((keys >> _HOUR_BITS) & ((1 << _DAY_BITS) - 1)) + self._base_day).tolist()
+        return (
+            [self._pids[d] for d in dense],
+            [self._ids[d] for d in dense],
+            days,
+            keys & ((1 << _HOUR_BITS) - 1),
+        )
+
+    def _columns(self, keys: I64, metrics: I64, hourly: bool) -> dict[str, Any]:
+        pids, ids, days, slots = self._unpack(keys)
+        if hourly:
+            start = int(self.start.timestamp())
+            by_slot = {s: datetime.fromtimestamp(start + 3600 * s, UTC) for s in set(slots.tolist())}
+            hours = [by_slot[s] for s in slots.tolist()]
+        else:
+            hours = [self._row_hour(i[2], d) for i, d in zip(ids, days, strict=True)]
+        by_day = {d: date.fromordinal(d) for d in set(days)}
+        columns: dict[str, Any] = {
+            "pin_promotion_id": pids,
+            "hour": hours,
+            "ad_group_id": [i[0] for i in ids],
+            "campaign_id": [i[1] for i in ids],
+            "advertiser_id": [i[2] for i in ids],
+            "local_date": [by_day[d] for d in days],
+        }
+        columns.update(zip(METRIC_COLUMNS, metrics.tolist(), strict=True))
+        return columns
+
+    async def flush(self, session: AsyncSession) -> tuple[int, int]:
+        """Store the chunk's delivery rows; returns (total rows, breakdown rows)."""
+        keys, metrics = self._totals.compact()
+        totals = await bulk_insert(
+            session, DeliveryHour.__table__, self._columns(keys, metrics, self.hourly_totals)
+        )
+        keys, metrics = self._dims.compact()
+        columns = self._columns(keys, metrics, False)
+        values = [self._values[v] for v in (keys >> _VALUE_SHIFT).tolist()]
+        columns["dimension_type"] = [v[0] for v in values]
+        columns["dimension_value"] = [v[1] for v in values]
+        breakdowns = await bulk_insert(session, DeliveryDimensionHour.__table__, columns)
+        self.begin(self.end, self.end + timedelta(hours=1), hourly_totals=self.hourly_totals)
+        return totals, breakdowns
+
+    async def write_extras(self, session: AsyncSession, result: HourResult) -> int:
+        """Conversions, organic activity and clearing prices of one hour; returns conversions."""
+        conversions = await self._conversions(session, result)
         await self._organic(session, result)
         await self._prices(session, result)
+        return conversions
+
+    async def write_hour(self, session: AsyncSession, result: HourResult) -> HourCounts:
+        """One hour on its own: hourly totals and breakdowns, and the rest."""
+        self.begin(result.hour, result.hour + timedelta(hours=1))
+        counts = self.add(result)
+        counts.conversions = await self.write_extras(session, result)
+        counts.delivery_rows, counts.dimension_rows = await self.flush(session)
         return counts
 
     async def _conversions(self, session: AsyncSession, result: HourResult) -> int:
@@ -198,22 +428,26 @@ class Writer:
     async def _organic(self, session: AsyncSession, result: HourResult) -> None:
         o = result.organic
         keep = np.flatnonzero(o.impression > 0)
-        cols = {
-            "pin_id": o.pin_id[keep].tolist(),
-            "impression": o.impression[keep].tolist(),
-            "closeup": o.closeup[keep].tolist(),
-            "save": o.save[keep].tolist(),
-            "clickthrough": o.clickthrough[keep].tolist(),
-            "outbound_click": o.outbound_click[keep].tolist(),
-        }
-        rows = [{"hour": result.hour, **{k: v[i] for k, v in cols.items()}} for i in range(keep.size)]
-        await _insert(session, OrganicPinHour, rows)
+        await bulk_insert(
+            session,
+            OrganicPinHour.__table__,
+            {
+                "pin_id": o.pin_id[keep].tolist(),
+                "hour": [result.hour] * keep.size,
+                "impression": o.impression[keep].tolist(),
+                "closeup": o.closeup[keep].tolist(),
+                "save": o.save[keep].tolist(),
+                "clickthrough": o.clickthrough[keep].tolist(),
+                "outbound_click": o.outbound_click[keep].tolist(),
+            },
+        )
 
     async def _prices(self, session: AsyncSession, result: HourResult) -> None:
         p = result.prices
         day = result.hour.astimezone(UTC).date()
         rows: list[dict[str, Any]] = []
-        for c, country in enumerate(self._codes["country"]):
+        countries = [c.code for c in self.population.dims.countries]
+        for c, country in enumerate(countries):
             for k, placement in enumerate(PLACEMENTS):
                 hist = p.counts[c, k]
                 auctions = int(hist.sum())
@@ -230,12 +464,8 @@ class Writer:
                         "histogram": hist.tolist(),
                     }
                 )
-        await _insert(session, ClearingPriceHour, rows)
-
-
-async def _insert(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
-    for i in range(0, len(rows), _BATCH):
-        await session.execute(insert(table), rows[i : i + _BATCH])
+        for i in range(0, len(rows), _BATCH):
+            await session.execute(insert(ClearingPriceHour), rows[i : i + _BATCH])
 
 
 async def delete_range(session: AsyncSession, *, start: datetime, end: datetime) -> None:

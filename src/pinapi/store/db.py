@@ -19,6 +19,7 @@ query), with an autocommit SQLAlchemy engine of its own as the fallback.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sqlite3
@@ -218,7 +219,7 @@ class Reader:
         assert self._remote is not None
         dsn = self._remote.url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
-            self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=16)
+            self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=16, init=_json_codecs)
         except Exception:
             # A URL only SQLAlchemy understands (driver options in the query string): keep
             # serving reads through the SQLAlchemy engine rather than failing them.
@@ -321,6 +322,17 @@ def _processed(prepared: _Prepared, raw: Values) -> Values:
     for i, proc in prepared.processors:
         values[i] = proc(values[i])
     return tuple(values)
+
+
+async def _json_codecs(conn: asyncpg.Connection) -> None:
+    """Decode JSON columns as SQLAlchemy's asyncpg connections do, so a reader row holds
+    the same values on PostgreSQL as on SQLite (asyncpg alone hands JSON over as text)."""
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, schema="pg_catalog", encoder=_json_text, decoder=json.loads)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value)
 
 
 def _file_identity(path: str) -> tuple[int, int]:

@@ -56,7 +56,9 @@ async def test_shared_token_check_failure_reaches_every_waiter(client: httpx.Asy
 
 @pytest.fixture
 async def limiter() -> Limiter:
-    return Limiter(Settings(limit_organic_per_hour=5, _env_file=None))
+    # ``limits`` deciding on memory storage, as it does on Redis (the in-process windows
+    # compute exact figures and need no sampling).
+    return Limiter(Settings(limit_organic_per_hour=5, _env_file=None), in_process=False)
 
 
 async def test_cached_stats_count_down_exactly_and_refresh(

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from PIL import Image as PILImage
 
 from pinapi.runtime import Runtime
-from pinapi.store.tables import AggregatedPinData, Board, BoardSection, Image, Pin, User
+from pinapi.store.tables import AggregatedPinData, Board, BoardSection, Image, OrganicPinHour, Pin, User
 from tests.api.common.test_client_auth import now_ms, signed_query
 from tests.api.v3.test_boards import ALL, count, make_board, make_pin, png, row
 from tests.factories import Factory, bearer
@@ -529,3 +530,101 @@ async def test_image_route_serves_only_stored_variants(client: httpx.AsyncClient
         assert r.status_code == 404, bad
     r = await client.get(f"/media/images/{image_id}/..%2F..%2Fsecret.key")
     assert r.status_code == 404
+
+
+async def _organic_hours(
+    runtime: Runtime, pin_id: int, rows: list[tuple[datetime, int, int, int, int]]
+) -> None:
+    async with runtime.sessions() as s, s.begin():
+        for hour, imp, save, close, click in rows:
+            s.add(
+                OrganicPinHour(
+                    pin_id=pin_id, hour=hour, impression=imp, save=save, closeup=close, clickthrough=click
+                )
+            )
+
+
+async def test_owner_sees_pin_stats_from_the_organic_facts(
+    client: httpx.AsyncClient, factory: Factory, runtime: Runtime
+) -> None:
+    # The clock is 2026-11-02 12:00 UTC: 24h = [11-01 12:00, 11-02 12:00); 7d and 30d are
+    # the whole UTC days before 11-02 00:00.
+    _, token, board = await setup(client, factory)
+    pin = await make_pin(client, token, board["id"])
+    quiet = await make_pin(client, token, board["id"])
+    await _organic_hours(
+        runtime,
+        int(pin["id"]),
+        [
+            (datetime(2026, 11, 2, 8, tzinfo=UTC), 7, 1, 2, 0),  # 24h only (today)
+            (datetime(2026, 11, 2, 12, tzinfo=UTC), 500, 5, 5, 5),  # the running hour: in no window
+            (datetime(2026, 11, 1, 12, tzinfo=UTC), 30, 0, 3, 1),  # 24h and 7d
+            (datetime(2026, 11, 1, 11, tzinfo=UTC), 10, 1, 0, 0),  # 7d
+            (datetime(2026, 10, 20, 5, tzinfo=UTC), 100, 4, 10, 2),  # 30d
+            (datetime(2026, 10, 2, 23, tzinfo=UTC), 1000, 9, 9, 9),  # older than 30 days
+        ],
+    )
+    r = await client.get(f"/v3/pins/{pin['id']}/", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["pin_stats"] == {
+        "type": "root",
+        "24h": {
+            "last_updated": "Mon, 02 November 2026 12:00:00 +0000",
+            "impression": 37,
+            "save": 1,
+            "closeup": 5,
+            "clickthrough": 1,
+        },
+        "7d": {
+            "last_updated": "Mon, 02 November 2026 00:00:00 +0000",
+            "impression": 40,
+            "save": 1,
+            "closeup": 3,
+            "clickthrough": 1,
+        },
+        "30d": {
+            "last_updated": "Mon, 02 November 2026 00:00:00 +0000",
+            "impression": 140,
+            "save": 5,
+            "closeup": 13,
+            "clickthrough": 3,
+        },
+    }
+    # A pin without activity in the window shows null, as v3 does.
+    r = await client.get(f"/v3/pins/{quiet['id']}/", headers=bearer(token))
+    assert r.status_code == 200 and r.json()["data"]["pin_stats"] is None
+
+
+async def test_pin_stats_are_the_owners_only(
+    client: httpx.AsyncClient, factory: Factory, runtime: Runtime
+) -> None:
+    user, token, board = await setup(client, factory)
+    pin = await make_pin(client, token, board["id"])
+    await _organic_hours(runtime, int(pin["id"]), [(datetime(2026, 11, 1, 12, tzinfo=UTC), 30, 1, 1, 1)])
+    stranger = await factory.user()
+    t_stranger = await factory.token(stranger, ALL)
+    r = await client.get(f"/v3/pins/{pin['id']}/", headers=bearer(t_stranger))
+    assert r.status_code == 200 and r.json()["data"]["pin_stats"] is None
+    # The stranger's own save of the pin: no stats on repins, even for their owner.
+    stranger_board = await make_board(client, t_stranger, "Saved")
+    saved = await client.post(
+        f"/v3/partners/pins/{pin['id']}/save/",
+        data={"board_id": stranger_board["id"]},
+        headers=bearer(t_stranger),
+    )
+    assert saved.status_code == 200, saved.text
+    repin_id = saved.json()["data"]["id"]
+    await _organic_hours(runtime, int(repin_id), [(datetime(2026, 11, 1, 12, tzinfo=UTC), 9, 1, 1, 1)])
+    r = await client.get(f"/v3/pins/{repin_id}/", headers=bearer(t_stranger))
+    assert r.status_code == 200 and r.json()["data"]["pin_stats"] is None
+    # Client-authorized reads carry no owner fields at all.
+    app = await factory.app()
+    path = f"/v3/pins/{pin['id']}/"
+    r = await client.get(path, params=signed_query(app, path, timestamp=now_ms()))
+    assert r.status_code == 200 and "pin_stats" not in r.json()["data"]
+    # Without read_pins the owner gets no pin at all.
+    r = await client.get(path, headers=bearer(await factory.token(user, "read_boards")))
+    assert r.status_code == 401 and r.json()["code"] == 3
+    # The owner does see them.
+    r = await client.get(path, headers=bearer(token))
+    assert r.json()["data"]["pin_stats"]["24h"]["impression"] == 30

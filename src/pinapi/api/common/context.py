@@ -15,9 +15,17 @@ from starlette.requests import Request
 from pinapi.runtime import Runtime
 from pinapi.store.db import read_only
 
+_RUNTIME = "pinapi.runtime"
+
 
 def get_runtime(request: Request) -> Runtime:
-    return cast(Runtime, request.app.state.runtime)
+    # Kept in the request's scope after the first look-up: a route asks several times (auth,
+    # rate limit, handler), and ``app.state`` is an attribute chain with a ``__getattr__``.
+    scope = request.scope
+    runtime = scope.get(_RUNTIME)
+    if runtime is None:
+        runtime = scope[_RUNTIME] = request.app.state.runtime
+    return cast(Runtime, runtime)
 
 
 async def get_session(request: Request) -> AsyncSession:

@@ -86,7 +86,7 @@ async def _domain(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    # Starlette calls this handler from its outermost middleware, outside ``RequestId``, so
+    # Starlette calls this handler from its outermost middleware, outside ``RequestEdge``, so
     # the response would otherwise leave without its ``x-pinterest-rid`` header.
     response = server_error_response(request, exc)
     rid = request.scope.get("state", {}).get("rid")

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pinapi.api.common.formats import v3_time
+from pinapi.domain.reporting.organic import StatsWindow
 from pinapi.store.tables import Board, BoardSection, Image, Pin, User
 
 # v3 name of an image size -> our variant name. Points are what the captured responses show:
@@ -95,6 +96,16 @@ def pin_body(
     body["owner"] = {"id": str(pin.owner_id)}
     if viewer_user_id is not None and viewer_user_id == pin.owner_id:
         body["access"] = ["write", "delete"]
+    return body
+
+
+def pin_stats_body(windows: Sequence[StatsWindow] | None) -> dict[str, Any] | None:
+    """``pin_stats`` (InfluencerPinStats, ``type: root``): one PinStats object per window."""
+    if windows is None:
+        return None
+    body: dict[str, Any] = {"type": "root"}
+    for w in windows:
+        body[w.name] = {"last_updated": w.last_updated.strftime("%a, %d %B %Y %H:%M:%S +0000"), **w.values}
     return body
 
 

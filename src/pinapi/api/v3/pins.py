@@ -18,7 +18,7 @@ from pinapi.api.common.envelope import Page
 from pinapi.api.common.paging import page_size_from
 from pinapi.api.common.params import Params, read_params
 from pinapi.api.common.routing import router as make_router
-from pinapi.api.v3.organic_shapes import pin_body
+from pinapi.api.v3.organic_shapes import pin_body, pin_stats_body
 from pinapi.domain.access.principal import Principal
 from pinapi.domain.errors import Invalid
 from pinapi.domain.organic import images
@@ -207,8 +207,14 @@ async def v3_get_pin(request: Request) -> dict[str, Any]:
     principal = await _READ_PIN(request)
     pin: str = request.path_params["pin"]
     runtime = get_runtime(request)
-    view = await pin_lib.read_pin(runtime.reader, principal=principal, pin_id=path_id(pin, PinNotFound()))
-    return view_body(view, base_url=runtime.settings.base_url(), principal=principal)
+    view = await pin_lib.read_pin(
+        runtime.reader, principal=principal, pin_id=path_id(pin, PinNotFound()), now=runtime.clock.now()
+    )
+    body = view_body(view, base_url=runtime.settings.base_url(), principal=principal)
+    if not principal.is_client:
+        # v3 sends null unless the caller owns the pin (and it had activity to show).
+        body["pin_stats"] = pin_stats_body(view.stats)
+    return body
 
 
 @router.delete("/v3/pins/{pin}/")

@@ -77,6 +77,7 @@ async def store_events(session: AsyncSession, *, source: str, events: Sequence[N
         _check(e)
         tz = zones.get(e.time_zone) or zones.setdefault(e.time_zone, ZoneInfo(e.time_zone))
         local: date = e.event_time.astimezone(tz).date()
+        touch = e.touch_time
         rows.append(
             {
                 "id": e.id,
@@ -89,7 +90,9 @@ async def store_events(session: AsyncSession, *, source: str, events: Sequence[N
                 "event_time": e.event_time,
                 "local_date": local,
                 "touch_type": e.touch_type,
-                "touch_time": e.touch_time,
+                "touch_time": touch,
+                "touch_local_date": touch.astimezone(tz).date() if touch is not None else None,
+                "touch_lag_s": round((e.event_time - touch).total_seconds()) if touch is not None else None,
                 "value_micro": e.value_micro,
                 "quantity": e.quantity,
                 "currency": e.currency,

@@ -32,6 +32,7 @@ from pinapi.domain.organic.visibility import (
     may_see,
     writable_board,
 )
+from pinapi.domain.reporting.organic import StatsWindow, parse_pin_stats, pin_stats_binds, pin_stats_column
 from pinapi.store.db import Reader
 from pinapi.store.tables import AggregatedPinData, Board, BoardCollaborator, BoardSection, Image, Pin, User
 
@@ -94,6 +95,8 @@ class PinView:
     board: Board | None
     image: Image | None
     carousel_images: list[Image | None] = field(default_factory=list)
+    stats: list[StatsWindow] | None = None
+    """The owner's pin stats (``read_pin`` with a clock); None for anyone else."""
 
 
 def check_fields(fields: PinFields) -> PinFields:
@@ -293,8 +296,9 @@ async def get_pin(session: AsyncSession, *, principal: Principal, pin_id: int) -
 
 
 # ``read_pin``'s statements, built once at import (see ``Reader.first``): the pin's columns,
-# then its image's variants, its board's name, privacy and owner, and whether the caller
-# (``uid``, NULL for client-authorized requests) collaborates on the board.
+# then its image's variants, its board's name, privacy and owner, whether the caller
+# (``uid``, NULL for client-authorized requests) collaborates on the board, and the pin
+# stats when the caller owns the pin (``reporting.organic.pin_stats_column``).
 _PIN_KEYS = tuple(attr.key for attr in Pin.__mapper__.column_attrs)
 _READ_PIN = (
     select(
@@ -306,6 +310,7 @@ _READ_PIN = (
         exists()
         .where(BoardCollaborator.board_id == Board.id, BoardCollaborator.user_id == bindparam("uid"))
         .label("is_collaborator"),
+        pin_stats_column(Pin.id, Pin.owner_id, Pin.is_repin),
     )
     .join(Board, Board.id == Pin.board_id)
     .outerjoin(Image, Image.id == Pin.image_id)
@@ -333,7 +338,9 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def read_pin(reader: Reader, *, principal: Principal, pin_id: int) -> PinView:
+async def read_pin(
+    reader: Reader, *, principal: Principal, pin_id: int, now: datetime | None = None
+) -> PinView:
     """``get_pin`` for read-only routes: the pin, its image, board and privacy in ONE read.
 
     ``GET /v3/pins/{pin}/`` is a hot path: it goes through the runtime's reader (no request
@@ -341,12 +348,19 @@ async def read_pin(reader: Reader, *, principal: Principal, pin_id: int) -> PinV
     ``visibility.board_visible``, with membership (owner or collaborator) computed in the
     same statement. The rows become transient ORM objects, so ``pin_body`` shapes them
     exactly like session-loaded ones. Carousel pins (rare) read each slot's image after.
+    With ``now``, the owner also gets the pin stats of the windows ending then, from the
+    same statement.
     """
-    values = await reader.first(_READ_PIN, {"id": pin_id, "uid": principal.user_id})
+    params: dict[str, Any] = {"id": pin_id, "uid": principal.user_id}
+    with_stats = now is not None and principal.user_id is not None
+    if with_stats:
+        assert now is not None
+        params.update(pin_stats_binds(now, reader.engine.dialect))
+    values = await reader.first(_READ_PIN, params)
     if values is None:
         raise PinNotFound()
     n = len(_PIN_KEYS)
-    variants, board_name, privacy, owner, collaborator = values[n:]
+    variants, board_name, privacy, owner, collaborator, raw_stats = values[n:]
     uid = principal.user_id
     if privacy != PUBLIC:
         member = uid is not None and (owner == uid or bool(collaborator))
@@ -364,7 +378,8 @@ async def read_pin(reader: Reader, *, principal: Principal, pin_id: int) -> PinV
             found = await reader.first(_READ_SLOT_IMAGE, {"id": slot["image_id"]})
         slot_image = {"id": slot.get("image_id"), "variants": _json(found[0])} if found else None
         slots.append(None if slot_image is None else _loaded(Image, slot_image))
-    return PinView(pin, board, image, slots)
+    stats = parse_pin_stats(raw_stats, now) if with_stats and now is not None else None
+    return PinView(pin, board, image, slots, stats)
 
 
 async def carousel_images(session: AsyncSession, pins: Sequence[Pin]) -> list[Image | None]:

@@ -39,6 +39,8 @@ from pinapi.store.tables.organic import (
     UserFollow,
 )
 from pinapi.store.tables.promotions import PinPromotion
+from pinapi.store.tables.reports import AsyncReport
+from pinapi.store.tables.scheduled_reports import BatchEntitiesJob, ScheduledReport, ScheduledReportExecution
 
 __all__ = [
     "AdCredit",
@@ -48,8 +50,10 @@ __all__ = [
     "AggregatedPinData",
     "App",
     "AppRedirectUri",
+    "AsyncReport",
     "AuthCode",
     "Base",
+    "BatchEntitiesJob",
     "Bill",
     "BillingProfile",
     "Board",
@@ -73,6 +77,8 @@ __all__ = [
     "Pin",
     "PinPromotion",
     "Preview",
+    "ScheduledReport",
+    "ScheduledReportExecution",
     "Token",
     "User",
     "UserFollow",

@@ -112,6 +112,8 @@ class ConversionEvent(Base):
         Index("ix_conversion_events_advertiser_date", "advertiser_id", "local_date"),
         Index("ix_conversion_events_ad_group_date", "ad_group_id", "local_date"),
         Index("ix_conversion_events_source_time", "source", "event_time"),
+        Index("ix_conversion_events_advertiser_touch_date", "advertiser_id", "touch_local_date"),
+        Index("ix_conversion_events_ad_group_touch_date", "ad_group_id", "touch_local_date"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -126,6 +128,10 @@ class ConversionEvent(Base):
     """The advertiser-local date of ``event_time``."""
     touch_type: Mapped[str | None] = mapped_column(String(20))  # CLICK | ENGAGEMENT | VIEW
     touch_time: Mapped[datetime | None]
+    touch_local_date: Mapped[date | None] = mapped_column(Date)
+    """The advertiser-local date of ``touch_time`` (reports by AD_EVENT bucket on it)."""
+    touch_lag_s: Mapped[int | None] = mapped_column(BigInteger)
+    """Seconds from the touch to the event (attribution windows compare against it)."""
     value_micro: Mapped[int] = mapped_column(BigInteger, default=0)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     currency: Mapped[str] = mapped_column(String(3))

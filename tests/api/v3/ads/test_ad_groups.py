@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import orjson
+import pytest
 from sqlalchemy import func, select
 
+from pinapi.api.v3.ads.ad_groups import ad_group_bodies
+from pinapi.domain.access.principal import Principal
+from pinapi.domain.ads import ad_groups as domain_ad_groups
 from pinapi.runtime import Runtime
 from pinapi.store.tables import AdGroup
+from pinapi.store.tables.facts import DeliveryHour
 from tests.api.v3.ads.helpers import DAY, NOW, Account, account, failure, make_ad_group, make_campaign
 from tests.factories import Factory, bearer
 
@@ -252,3 +258,79 @@ async def test_no_ad_groups_under_archived_campaigns(client: httpx.AsyncClient, 
     )
     got = await client.get(f"/ads/v3/ad_groups/{g['id']}/", headers=acc.headers)
     assert got.json()["data"]["summary_status"] == "ARCHIVED" and got.json()["data"]["status"] == "ACTIVE"
+
+
+async def test_get_ad_group_is_one_read_with_the_session_paths_body(
+    client: httpx.AsyncClient, factory: Factory, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acc = await account(factory)
+    camp = await make_campaign(client, acc, lifetime_spend_cap=100_000_000, end_time=NOW + 30 * DAY)
+    group = await make_ad_group(
+        client,
+        acc,
+        camp["id"],
+        budget_type="LIFETIME",
+        end_time=NOW + 20 * DAY,
+        targeting_spec={"LOCATION": ["US"]},
+    )
+    sibling = await make_ad_group(client, acc, camp["id"])
+    async with runtime.sessions() as s, s.begin():
+        for n, (gid, micro) in enumerate(((group["id"], 30_000_000), (sibling["id"], 20_000_000))):
+            s.add(
+                DeliveryHour(
+                    pin_promotion_id=n + 1,
+                    hour=runtime.clock.now() - timedelta(hours=2),
+                    ad_group_id=int(gid),
+                    campaign_id=int(camp["id"]),
+                    advertiser_id=acc.advertiser.id,
+                    local_date=date(2026, 11, 2),
+                    spend_in_micro_dollar=micro,
+                )
+            )
+    principal = Principal(user_id=acc.user.id, app_id=0, scopes=frozenset({"read_campaigns"}))
+    async with runtime.sessions() as s:
+        loaded = await domain_ad_groups.load(
+            s, principal=principal, ad_group_id=int(group["id"]), action="AD_GROUP_READ"
+        )
+        expected = (
+            await ad_group_bodies(
+                s, [loaded.ad_group], loaded.campaign, loaded.advertiser, runtime.clock.now()
+            )
+        )[0]
+    calls: list[object] = []
+    first = runtime.reader.first
+
+    async def counted(statement: Any, params: Any = None) -> Any:
+        calls.append(statement)
+        return await first(statement, params)
+
+    monkeypatch.setattr(runtime.reader, "first", counted)
+    r = await client.get(f"/ads/v3/ad_groups/{group['id']}/", headers=acc.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"] == expected
+    assert r.json()["data"]["targeting_spec"] == {"LOCATION": ["US"]}
+    assert len(calls) == 1
+
+
+async def test_get_ad_group_roles_through_the_single_read(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    owner = await account(factory)
+    camp = await make_campaign(client, owner)
+    group = await make_ad_group(client, owner, camp["id"])
+    path = f"/ads/v3/ad_groups/{group['id']}/"
+    manager = await factory.user()
+    for role in ("CATALOGS_MANAGER", "CAMPAIGN_MANAGER"):
+        await factory.share(owner.advertiser, manager, role)
+    r = await client.get(path, headers=bearer(await factory.token(manager, "read_campaigns")))
+    assert r.status_code == 200 and r.json()["data"]["id"] == group["id"]
+    audience = await factory.user()
+    await factory.share(owner.advertiser, audience, "AUDIENCE_MANAGER")
+    body = failure(
+        await client.get(path, headers=bearer(await factory.token(audience, "read_campaigns"))), 403, 1902
+    )
+    assert "AD_GROUP_READ" in body["message"]
+    stranger = await account(factory)
+    failure(await client.get(path, headers=stranger.headers), 404, 3002)
+    failure(await client.get("/ads/v3/ad_groups/9223372036854775807/", headers=owner.headers), 404, 3002)
+    failure(await client.get("/ads/v3/ad_groups/x1/", headers=owner.headers), 400, 1, "ad_group")

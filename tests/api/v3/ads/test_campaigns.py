@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from pinapi.api.v3.ads.campaigns import campaign_bodies
+from pinapi.domain.access.principal import Principal
+from pinapi.domain.ads import campaigns as domain_campaigns
 from pinapi.runtime import Runtime
 from pinapi.store.tables import Campaign
-from tests.api.v3.ads.helpers import DAY, NOW, account, failure, make_ad_group, make_campaign
+from pinapi.store.tables.facts import DeliveryHour
+from tests.api.v3.ads.helpers import DAY, NOW, Account, account, failure, make_ad_group, make_campaign
 from tests.factories import Factory, bearer
 
 
@@ -282,3 +290,98 @@ async def test_batch_bad_input_and_access(client: httpx.AsyncClient, factory: Fa
     failure(await client.post(url, json=item, headers=stranger.headers), 403, 1902)
     reader = await factory.token(acc.user, "read_campaigns")
     failure(await client.post(url, json=item, headers=bearer(reader)), 401, 3)
+
+
+async def _spent(
+    runtime: Runtime, campaign: dict[str, Any], group: dict[str, Any], micro: int, hours: int
+) -> None:
+    async with runtime.sessions() as s, s.begin():
+        s.add(
+            DeliveryHour(
+                pin_promotion_id=1,
+                hour=runtime.clock.now() - timedelta(hours=hours),
+                ad_group_id=int(group["id"]),
+                campaign_id=int(campaign["id"]),
+                advertiser_id=int(campaign["advertiser_id"]),
+                local_date=date(2026, 11, 2),
+                spend_in_micro_dollar=micro,
+            )
+        )
+
+
+def _counting(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Records every statement the runtime's reader runs from now on."""
+    calls: list[object] = []
+    first = runtime.reader.first
+
+    async def counted(statement: Any, params: Any = None) -> Any:
+        calls.append(statement)
+        return await first(statement, params)
+
+    monkeypatch.setattr(runtime.reader, "first", counted)
+    return calls
+
+
+async def test_get_campaign_is_one_read_with_the_session_paths_body(
+    client: httpx.AsyncClient, factory: Factory, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acc = await account(factory)
+    made = await make_campaign(
+        client,
+        acc,
+        lifetime_spend_cap=100_000_000,
+        end_time=NOW + 30 * DAY,
+        tracking_urls={"click": ["https://t.example/c"]},
+    )
+    groups = [await make_ad_group(client, acc, made["id"]) for _ in range(3)]
+    await _spent(runtime, made, groups[0], 60_000_000, 3)
+    await _spent(runtime, made, groups[2], 40_000_000, 2)  # the cap is used up: COMPLETED
+    # The session path (``load`` and the list shapes) is what the single read must match.
+    async with runtime.sessions() as s:
+        loaded = await domain_campaigns.load(
+            s, principal=_principal(acc), campaign_id=int(made["id"]), action="CAMPAIGN_READ"
+        )
+        expected = (await campaign_bodies(s, [loaded.campaign], loaded.advertiser, runtime.clock.now()))[0]
+    calls = _counting(runtime, monkeypatch)
+    r = await client.get(f"/ads/v3/campaigns/{made['id']}/", headers=acc.headers)
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert data == expected
+    assert data["summary_status"] == "COMPLETED"
+    assert data["ad_group_ids"] == [g["id"] for g in sorted(groups, key=lambda g: int(g["id"]))]
+    assert data["tracking_urls"] == '{"click":["https://t.example/c"]}'
+    assert len(calls) == 1
+
+
+def _principal(acc: Account) -> Principal:
+    return Principal(user_id=acc.user.id, app_id=0, scopes=frozenset({"read_campaigns"}))
+
+
+async def test_get_campaign_roles_through_the_single_read(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    owner = await account(factory)
+    made = await make_campaign(client, owner)
+    path = f"/ads/v3/campaigns/{made['id']}/"
+    # Several shared roles add up: one that may read is enough.
+    reader = await factory.user()
+    for role in ("FINANCE_MANAGER", "ANALYST"):
+        await factory.share(owner.advertiser, reader, role)
+    r = await client.get(path, headers=bearer(await factory.token(reader, "read_campaigns")))
+    assert r.status_code == 200 and r.json()["data"]["id"] == made["id"]
+    # Roles that may not read the campaign: refused, naming the action.
+    finance = await factory.user()
+    for role in ("FINANCE_MANAGER", "AUDIENCE_MANAGER"):
+        await factory.share(owner.advertiser, finance, role)
+    r = await client.get(path, headers=bearer(await factory.token(finance, "read_campaigns")))
+    body = failure(r, 403, 1902)
+    assert "CAMPAIGN_READ" in body["message"]
+    # A role on another advertiser shows nothing of this one.
+    other = await account(factory)
+    outsider = await factory.user()
+    await factory.share(other.advertiser, outsider, "ADMIN")
+    r = await client.get(path, headers=bearer(await factory.token(outsider, "read_campaigns")))
+    failure(r, 404, 3001)
+    # The scope is checked before anything is read.
+    r = await client.get(path, headers=bearer(await factory.token(owner.user, "read_advertisers")))
+    assert (r.status_code, r.json()["code"]) == (401, 3)

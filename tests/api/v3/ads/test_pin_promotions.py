@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
+from pinapi.api.v3.ads.pin_promotions import promotion_body
+from pinapi.domain.access.principal import Principal
+from pinapi.domain.ads import pin_promotions as promotions
 from pinapi.domain.clock import FixedClock
 from pinapi.runtime import Runtime
 from pinapi.store.tables import AdGroup, Advertiser, Campaign, Job, Pin, PinPromotion, User
@@ -463,3 +467,52 @@ async def test_promotions_under_an_archived_ad_group_are_final(
     async with runtime.sessions() as s:
         row = await s.get(PinPromotion, int(pid))
         assert row is not None and row.status == "ACTIVE"
+
+
+async def test_get_is_one_read_with_the_session_paths_view(
+    client: httpx.AsyncClient,
+    world: World,
+    factory: Factory,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    r = await client.post(
+        "/ads/v3/pin_promotions/",
+        json={
+            "ad_group_id": str(world.ad_group.id),
+            "pin_id": str(world.pin.id),
+            "tracking_urls": {"click": ["https://t.example/c"]},
+            "destination_url": "https://shop.example/a",
+        },
+        headers=bearer(world.token),
+    )
+    assert r.status_code == 200, r.text
+    pid = int(r.json()["data"]["id"])
+    async with runtime.sessions() as s, s.begin():
+        await s.delete(await s.get(Pin, world.pin.id))  # the promotion stays: is_pin_deleted
+    principal = Principal(user_id=world.owner.id, app_id=0, scopes=frozenset({"read_pin_promotions"}))
+    async with runtime.sessions() as s:
+        expected = promotion_body(await promotions.get(s, principal=principal, promotion_id=pid))
+    calls: list[object] = []
+    first = runtime.reader.first
+
+    async def counted(statement: Any, params: Any = None) -> Any:
+        calls.append(statement)
+        return await first(statement, params)
+
+    monkeypatch.setattr(runtime.reader, "first", counted)
+    r = await client.get(f"/ads/v3/pin_promotions/{pid}/", headers=bearer(world.token))
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert data == expected
+    assert data["is_pin_deleted"] is True and data["destination_url"] == "https://shop.example/a"
+    assert data["tracking_urls"] == '{"click":["https://t.example/c"]}'
+    assert len(calls) == 1
+    # Several roles add up; ids beyond 64 bits are simply not found.
+    both = await factory.user("both")
+    for role in ("AUDIENCE_MANAGER", "CAMPAIGN_MANAGER"):
+        await factory.share(world.advertiser, both, role)
+    r = await client.get(f"/ads/v3/pin_promotions/{pid}/", headers=bearer(await factory.token(both, WRITE)))
+    assert r.status_code == 200 and r.json()["data"]["id"] == str(pid)
+    r = await client.get("/ads/v3/pin_promotions/99999999999999999999/", headers=bearer(world.token))
+    assert (r.status_code, r.json()["code"]) == (404, 3003)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 
+from pinapi.domain.reporting.catalog import CATALOG
 from tests.api.v3.ads.helpers import account, failure
 from tests.factories import Factory, bearer
 
@@ -79,3 +80,36 @@ async def test_resources_need_an_ads_scope(client: httpx.AsyncClient, factory: F
         "/ads/v3/resources/targeting/GENDER/",
     ):
         failure(await client.get(path, headers=h), 401, 3)
+
+
+async def test_delivery_metrics_catalogue(client: httpx.AsyncClient, factory: Factory) -> None:
+    acc = await account(factory, scopes="read_advertisers")
+    r = await client.get("/ads/v3/resources/delivery_metrics/", headers=acc.headers)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["endpoint_name"] == "ads_v3_get_delivery_metrics_handler"
+    metrics = body["data"]["metrics"]
+    assert [m["name"] for m in metrics] == list(CATALOG)
+    by_name = {m["name"]: m for m in metrics}
+    assert by_name["ADD_TO_CART_COST_PER_ACTION"] == {
+        "name": "ADD_TO_CART_COST_PER_ACTION",
+        "definition": "Spend divided by attributed add to cart events, in micro-currency.",
+        "display_name": "CPA (Add to cart)",
+    }
+    assert by_name["CTR"]["definition"] == "Paid pin clicks divided by paid impressions."
+    assert all(set(m) == {"name", "definition", "display_name"} for m in metrics)
+    assert "INAPP_CHECKOUT_ROAS" not in by_name
+    # The same for an account without any advertiser of its own.
+    stranger = bearer(await factory.token(await factory.user(), "read_advertisers"))
+    other = await client.get("/ads/v3/resources/delivery_metrics", headers=stranger)
+    assert other.status_code == 200 and other.json()["data"] == body["data"]
+
+
+async def test_delivery_metrics_catalogue_needs_a_token_with_the_scope(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    failure(await client.get("/ads/v3/resources/delivery_metrics/"), 401, 3)
+    failure(await client.get("/ads/v3/resources/delivery_metrics/", headers=bearer("not-a-token")), 401, 2)
+    h = bearer(await factory.token(await factory.user(), "read_pins,read_campaigns"))
+    body = failure(await client.get("/ads/v3/resources/delivery_metrics/", headers=h), 401, 3)
+    assert "read_advertisers" in body["message"]

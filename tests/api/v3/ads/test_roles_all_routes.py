@@ -57,6 +57,8 @@ class Route:
     free: tuple[int, int] = (200, 0)  # routes without an action: the answer to every caller
 
 
+METRICS_RANGE = "start_date=2026-10-01&end_date=2026-10-31"
+
 ROUTES = [
     # advertisers and their campaign views
     Route("ads_v3_get_advertisers_handler", "GET", "/ads/v3/advertisers/", None),
@@ -160,11 +162,115 @@ ROUTES = [
         "ads_v3_get_board_pins_handler", "GET", "/ads/v3/boards/{board}/pins/", "PIN_READ", hidden=(404, 40)
     ),
     Route("ads_v3_get_pin_handler", "GET", "/ads/v3/pins/{pin}/", "PIN_READ", hidden=(404, 50)),
+    # synchronous delivery metrics
+    Route(
+        "ads_v3_advertiser_delivery_metrics_handler",
+        "GET",
+        "/ads/v3/advertisers/{adv}/delivery_metrics/?" + METRICS_RANGE,
+        "AD_ANALYTICS_READ",
+    ),
+    Route(
+        "ads_v3_campaign_delivery_metrics_handler",
+        "GET",
+        "/ads/v3/campaigns/{c}/delivery_metrics/?" + METRICS_RANGE,
+        "AD_ANALYTICS_READ",
+        hidden=(404, 3001),
+    ),
+    Route(
+        "ads_v3_ad_group_delivery_metrics_handler",
+        "GET",
+        "/ads/v3/ad_groups/{g}/delivery_metrics/?" + METRICS_RANGE,
+        "AD_ANALYTICS_READ",
+        hidden=(404, 3002),
+    ),
+    Route(
+        "ads_v3_ad_group_per_targeting_delivery_metrics_handler",
+        "GET",
+        "/ads/v3/ad_groups/{g}/targeting_delivery_metrics/?" + METRICS_RANGE,
+        "AD_ANALYTICS_READ",
+        hidden=(404, 3002),
+    ),
+    Route(
+        "ads_v3_pin_promotion_delivery_metrics_handler",
+        "GET",
+        "/ads/v3/pin_promotions/{pp}/delivery_metrics/?" + METRICS_RANGE,
+        "AD_ANALYTICS_READ",
+        hidden=(404, 3003),
+    ),
+    Route(
+        "ads_v3_pin_promotion_per_targeting_delivery_metrics_handler",
+        "GET",
+        "/ads/v3/pin_promotions/{pp}/targeting_delivery_metrics/?" + METRICS_RANGE,
+        "AD_ANALYTICS_READ",
+        hidden=(404, 3003),
+    ),
+    # scheduled reports, the batch entities report, books closed
+    Route(
+        "ads_v3_create_scheduled_report_handler",
+        "POST",
+        "/ads/v3/reports/scheduled/{adv}/",
+        "SCHEDULED_REPORT_CREATE",
+        body={"report_level": "ADVERTISER"},
+    ),
+    Route(
+        "ads_v3_get_scheduled_reports_handler", "GET", "/ads/v3/reports/scheduled/{adv}/", "AD_ANALYTICS_READ"
+    ),
+    Route(
+        "ads_v3_get_completed_scheduled_reports_handler",
+        "GET",
+        "/ads/v3/reports/scheduled/{adv}/completed/",
+        "AD_ANALYTICS_READ",
+    ),
+    Route(
+        "ads_v3_get_scheduled_report_handler",
+        "GET",
+        "/ads/v3/reports/scheduled/{adv}/{sr}/",
+        "AD_ANALYTICS_READ",
+    ),
+    Route(
+        "ads_v3_update_scheduled_report_handler",
+        "PUT",
+        "/ads/v3/reports/scheduled/{adv}/{sr}/",
+        "SCHEDULED_REPORT_UPDATE",
+        body={"status": "ACTIVE"},
+    ),
+    Route(
+        "ads_v3_create_advertiser_entities_batch_report_handler",
+        "POST",
+        "/ads/v3/advertisers/{adv}/entities/batch_report/",
+        "CAMPAIGN_READ",
+    ),
+    Route(
+        "ads_v3_get_advertiser_entities_batch_report_handler",
+        "GET",
+        "/ads/v3/advertisers/{adv}/entities/batch_report/?batch_id={batch}",
+        "CAMPAIGN_READ",
+    ),
+    Route(
+        "ads_v3_get_advertiser_books_closed_handler",
+        "GET",
+        "/ads/v3/advertisers/{adv}/books_closed/?date=2026-11-01",
+        "AD_ANALYTICS_READ",
+    ),
+    # async reports: the poll reads the caller's own token, taken from the request just before
+    Route(
+        "ads_v3_create_advertiser_delivery_metrics_report",
+        "POST",
+        "/ads/v3/reports/async/{adv}/delivery_metrics/?level=CAMPAIGN&" + METRICS_RANGE,
+        "AD_ANALYTICS_READ",
+    ),
+    Route(
+        "ads_v3_get_advertiser_delivery_metrics_report_handler",
+        "GET",
+        "/ads/v3/reports/async/{adv}/delivery_metrics/?token={report_token}",
+        "AD_ANALYTICS_READ",
+    ),
     # resources: the same for everyone holding the scope
     Route("ads_v3_get_advertiser_countries_handler", "GET", "/ads/v3/resources/advertiser/countries/", None),
     Route("ads_v3_get_targeting_types_handler", "GET", "/ads/v3/resources/targeting/types/", None),
     Route("ads_v3_get_interest_handler", "GET", "/ads/v3/resources/targeting/interests/549690615211/", None),
     Route("ads_v3_get_targeting_values_handler", "GET", "/ads/v3/resources/targeting/GENDER/", None),
+    Route("ads_v3_get_delivery_metrics_handler", "GET", "/ads/v3/resources/delivery_metrics/", None),
     # previews: with an advertiser they need its pin promotion reads; three are gone
     Route(
         "ads_v3_create_preview_with_image_handler",
@@ -360,8 +466,10 @@ MANAGE = {
     *BOARD_PIN_READ,
     "PIN_CREATE",
     "PIN_UPDATE",
+    "AD_ANALYTICS_READ",
 }
 FULL = MANAGE | {"BILLING_PROFILE_CREATE", "PUBLIC_BOARD_CREATE", "PUBLIC_BOARD_UPDATE"}
+FULL |= {"SCHEDULED_REPORT_CREATE", "SCHEDULED_REPORT_UPDATE"}
 ROLE_ACTIONS: dict[str | None, set[str]] = {
     "OWNER": FULL,
     "ADMIN": FULL,
@@ -373,6 +481,7 @@ ROLE_ACTIONS: dict[str | None, set[str]] = {
         "PIN_PROMOTION_READ",
         "BILL_READ",
         *BOARD_PIN_READ,
+        "AD_ANALYTICS_READ",
     },
     "FINANCE_MANAGER": {
         "ADVERTISER_READ",
@@ -492,6 +601,13 @@ async def _world(client: httpx.AsyncClient, factory: Factory, runtime: Runtime) 
         "bill": str(bill.id),
         "ol": str(line.id),
     }
+    adv = ids["adv"]
+    sr = await client.post(
+        f"/ads/v3/reports/scheduled/{adv}/", json={"report_level": "ADVERTISER"}, headers=owner.headers
+    )
+    batch = await client.post(f"/ads/v3/advertisers/{adv}/entities/batch_report/", headers=owner.headers)
+    assert sr.status_code == 200 and batch.status_code == 200, (sr.text, batch.text)
+    ids |= {"sr": sr.json()["data"]["id"], "batch": batch.json()["data"]["batch_id"]}
     return owner, ids
 
 
@@ -514,6 +630,8 @@ async def test_every_role_over_every_ads_route(
         kwargs: dict[str, Any] = {"data": body} if route.form else {"json": body}
         r = await client.request(route.method, _fill(route.path, ids), headers=headers, **kwargs)
         seen[route.name] = (r.status_code, r.json()["code"])
+        if route.name == "ads_v3_create_advertiser_delivery_metrics_report" and r.status_code == 200:
+            ids["report_token"] = r.json()["data"]["token"]
         if route.action is None:
             expected[route.name] = route.free
         elif route.action in ROLE_ACTIONS[role]:

@@ -136,6 +136,7 @@ SCOPED = [
     ("GET", "/ads/v3/resources/targeting/types/", None, "read_advertisers"),
     ("GET", "/ads/v3/resources/targeting/interests/549690615211/", None, "read_advertisers"),
     ("GET", "/ads/v3/resources/targeting/GENDER/", None, "read_advertisers"),
+    ("GET", "/ads/v3/resources/delivery_metrics/", None, "read_advertisers"),
 ]
 
 

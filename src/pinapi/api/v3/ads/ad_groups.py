@@ -17,6 +17,7 @@ from pinapi.api.common.params import read_params
 from pinapi.api.common.routing import router as make_router
 from pinapi.domain.access.principal import Principal
 from pinapi.domain.ads import ad_groups as domain
+from pinapi.domain.ads import reads
 from pinapi.domain.ads.campaigns import parse_id
 from pinapi.domain.measurement import spend
 from pinapi.store.tables import AdGroup, Advertiser, Campaign
@@ -98,15 +99,25 @@ async def ads_v3_create_ad_group_handler(
 
 @router.get("/ads/v3/ad_groups/{ad_group}/")
 async def ads_v3_get_ad_group_handler(
-    ad_group: str,
-    request: Request,
-    principal: Principal = Depends(READ),
-    session: AsyncSession = Depends(get_session),
+    ad_group: str, request: Request, principal: Principal = Depends(READ)
 ) -> dict[str, Any]:
-    loaded = await domain.load(
-        session, principal=principal, ad_group_id=parse_id("ad_group", ad_group), action="AD_GROUP_READ"
+    # One statement through the runtime's reader, no request session (docs/performance.md).
+    runtime = get_runtime(request)
+    found = await reads.read_ad_group(
+        runtime.reader,
+        principal=principal,
+        ad_group_id=parse_id("ad_group", ad_group),
+        action="AD_GROUP_READ",
     )
-    return await _one(session, loaded, get_runtime(request).clock.now())
+    return ad_group_body(
+        found.ad_group,
+        found.campaign,
+        found.advertiser,
+        runtime.clock.now(),
+        found.pin_promotion_ids,
+        spent=found.spent,
+        campaign_spent=found.campaign_spent,
+    )
 
 
 @router.put("/ads/v3/ad_groups/{ad_group}/")

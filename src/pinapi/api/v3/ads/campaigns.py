@@ -24,7 +24,7 @@ from pinapi.api.common.params import Params, read_params
 from pinapi.api.common.routing import router as make_router
 from pinapi.api.v3.ads.ad_groups import ad_group_bodies
 from pinapi.domain.access.principal import Principal
-from pinapi.domain.ads import ad_groups
+from pinapi.domain.ads import ad_groups, reads
 from pinapi.domain.ads import campaigns as domain
 from pinapi.domain.ads.campaigns import parse_id
 from pinapi.domain.errors import DomainError, Invalid
@@ -95,15 +95,19 @@ async def ads_v3_create_campaign_handler(
 
 @router.get("/ads/v3/campaigns/{campaign}/")
 async def ads_v3_get_campaign_handler(
-    campaign: str,
-    request: Request,
-    principal: Principal = Depends(READ),
-    session: AsyncSession = Depends(get_session),
+    campaign: str, request: Request, principal: Principal = Depends(READ)
 ) -> dict[str, Any]:
-    loaded = await domain.load(
-        session, principal=principal, campaign_id=parse_id("campaign", campaign), action="CAMPAIGN_READ"
+    # One statement through the runtime's reader, no request session (docs/performance.md).
+    runtime = get_runtime(request)
+    found = await reads.read_campaign(
+        runtime.reader,
+        principal=principal,
+        campaign_id=parse_id("campaign", campaign),
+        action="CAMPAIGN_READ",
     )
-    return await _one(session, loaded, get_runtime(request).clock.now())
+    return campaign_body(
+        found.campaign, found.advertiser, runtime.clock.now(), found.ad_group_ids, found.spent
+    )
 
 
 @router.put("/ads/v3/campaigns/{campaign}/")

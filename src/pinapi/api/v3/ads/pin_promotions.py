@@ -23,7 +23,7 @@ from pinapi.api.common.params import Params, read_params
 from pinapi.api.common.routing import router as make_router
 from pinapi.domain.access.principal import Principal
 from pinapi.domain.ads import pin_promotions as domain
-from pinapi.domain.ads import promotion_rules
+from pinapi.domain.ads import promotion_rules, reads
 from pinapi.domain.ads.review import ReviewPolicy
 from pinapi.domain.errors import Invalid
 
@@ -214,11 +214,12 @@ async def ads_v3_create_pin_promotion_handler(
 
 @router.get("/ads/v3/pin_promotions/{pin_promotion}/")
 async def ads_v3_get_pin_promotion_handler(
-    pin_promotion: str,
-    principal: Principal = Depends(READ),
-    session: AsyncSession = Depends(get_session),
+    pin_promotion: str, request: Request, principal: Principal = Depends(READ)
 ) -> dict[str, Any]:
-    view = await domain.get(session, principal=principal, promotion_id=_id(pin_promotion, "pin_promotion"))
+    # One statement through the runtime's reader, no request session (docs/performance.md).
+    view = await reads.read_pin_promotion(
+        get_runtime(request).reader, principal=principal, promotion_id=_id(pin_promotion, "pin_promotion")
+    )
     return promotion_body(view)
 
 

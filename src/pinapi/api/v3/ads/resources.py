@@ -1,4 +1,5 @@
-"""Ads resources: advertiser countries, targeting types, values and the interest tree.
+"""Ads resources: advertiser countries, targeting types, values, the interest tree and the
+metric catalogue.
 
 These are reference data, the same for every advertiser, so they need an ads read scope
 (``read_advertisers``) but no role on any advertiser.
@@ -14,6 +15,7 @@ from pinapi.api.common.auth import access
 from pinapi.api.common.routing import router as make_router
 from pinapi.domain.access.principal import Principal
 from pinapi.domain.ads import rules, targeting
+from pinapi.domain.reporting.catalog import CATALOG
 
 router = make_router(tags=["resources"])
 READ = access("read_advertisers")
@@ -44,3 +46,14 @@ async def ads_v3_get_targeting_values_handler(
     targeting_type: str, principal: Principal = Depends(READ)
 ) -> list[dict[str, Any]]:
     return targeting.values_of(targeting_type)
+
+
+@router.get("/ads/v3/resources/delivery_metrics/")
+async def ads_v3_get_delivery_metrics_handler(principal: Principal = Depends(READ)) -> dict[str, Any]:
+    """Every metric a report may ask for; ``display_name`` is null where there is none."""
+    return {
+        "metrics": [
+            {"name": m.name, "definition": m.definition, "display_name": m.display_name}
+            for m in CATALOG.values()
+        ]
+    }
