@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -227,11 +228,18 @@ class V3Router(APIRouter):
         self._prefix_cache = (len(self.routes), result)
         return result
 
+    _search_cache: tuple[tuple[str, ...] | None, Callable[[str], object] | None] = (None, None)
+
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         prefixes = self._static_prefixes()
         if prefixes is not None:
-            path = scope.get("path", "")
-            if not any(prefix in path for prefix in prefixes):
+            # One compiled search for all the prefixes: the application asks every router
+            # before the matching one, so this runs a dozen times a request.
+            known, search = self._search_cache
+            if known is not prefixes or search is None:
+                search = re.compile("|".join(re.escape(p) for p in prefixes)).search
+                self._search_cache = (prefixes, search)
+            if search(scope.get("path", "")) is None:
                 return Match.NONE, {}
         return super().matches(scope)
 
