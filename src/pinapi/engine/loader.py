@@ -12,14 +12,39 @@ ones are passed on so the engine's own eligibility rules stay the single place t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pinapi.domain.ads import targeting
 from pinapi.engine import entities as e
+from pinapi.engine.dimensions import Dimensions, default_dimensions
 from pinapi.store.tables import AdGroup, Advertiser, Bill, Campaign, Pin, PinPromotion
+
+
+@cache
+def ads_dimensions() -> Dimensions:
+    """The built-in world with the ads interest tree folded onto its top-level interests.
+
+    Ad groups target (and pins carry) interests at any level of the tree the targeting
+    resources serve, while the population carries only the top-level ones: every node maps
+    to its level-1 ancestor, so a child interest reaches the pinners of its branch.
+    """
+    dims = default_dimensions()
+    tree = targeting.interests()
+    top = {i.id for i in dims.interests}
+    parents: dict[str, str] = {}
+    for node in tree.values():
+        root = node
+        while root.parent_id is not None and root.parent_id in tree:
+            root = tree[root.parent_id]
+        if root.id in top and node.id != root.id:
+            parents[node.id] = root.id
+    return dataclasses.replace(dims, interest_parents=parents)
 
 
 def _spec(raw: Mapping[str, Any] | None) -> dict[str, Sequence[str]]:

@@ -1,9 +1,10 @@
 """Simulate a range of hours against the database: load, run, write, bill, checkpoint.
 
 A range [start, end) is cut into chunks at UTC midnights; each chunk is ONE transaction that
-deletes the chunk's old facts, writes the new ones hour by hour, stores the engine state at
-the chunk's end as a checkpoint and bills the advertiser-local days the chunk closed. So an
-interrupted run leaves whole days, and a re-simulation of a range replaces it exactly.
+deletes the chunk's old facts, writes the new ones (folded hour by hour, stored at the end),
+stores the engine state at the chunk's end as a checkpoint and bills the advertiser-local
+days the chunk closed. So an interrupted run leaves whole days, and a re-simulation of a
+range replaces it exactly.
 
 State between runs: ``engine_checkpoints`` holds the pickled ``EngineState`` at the start of
 an hour (one per UTC midnight is kept, plus the earliest and the newest; a fresh run writes
@@ -35,10 +36,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.ads import billing
 from pinapi.domain.clock import Clock
-from pinapi.engine.dimensions import default_dimensions
 from pinapi.engine.entities import Setup
 from pinapi.engine.facts import HourResult
-from pinapi.engine.loader import load_setup
+from pinapi.engine.loader import ads_dimensions, load_setup
 from pinapi.engine.population import Population, build_population
 from pinapi.engine.simulate import Engine, EngineConfig
 from pinapi.engine.state import EngineState
@@ -96,7 +96,7 @@ class Simulator:
         found = self._cache.get(key)
         if isinstance(found, Population):
             return found
-        pop = build_population(default_dimensions(), self.population_size, seed=self.seed)
+        pop = build_population(ads_dimensions(), self.population_size, seed=self.seed)
         self._cache[key] = pop
         return pop
 
