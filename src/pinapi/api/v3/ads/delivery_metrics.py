@@ -139,6 +139,38 @@ async def promotion_advertiser(
     return promotion_id, advertiser
 
 
+async def ad_group_report(
+    request: Request, session: AsyncSession, principal: Principal, raw: str, level: str
+) -> list[dict[str, Any]]:
+    """One ad group's rows at ``level`` (AD_GROUP or AD_GROUP_TARGETING)."""
+    loaded = await ad_groups.load(
+        session, principal=principal, ad_group_id=parse_id("ad_group", raw), action=ACTION
+    )
+    return await report(
+        request,
+        session,
+        advertiser=loaded.advertiser,
+        level=level,
+        id_field="AD_GROUP_ID",
+        ad_group_ids=(loaded.ad_group.id,),
+    )
+
+
+async def promotion_report(
+    request: Request, session: AsyncSession, principal: Principal, raw: str, level: str
+) -> list[dict[str, Any]]:
+    """One pin promotion's rows at ``level`` (PIN_PROMOTION or PIN_PROMOTION_TARGETING)."""
+    promotion_id, advertiser = await promotion_advertiser(session, principal, raw)
+    return await report(
+        request,
+        session,
+        advertiser=advertiser,
+        level=level,
+        id_field="PIN_PROMOTION_ID",
+        pin_promotion_ids=(promotion_id,),
+    )
+
+
 @router.get("/ads/v3/advertisers/{advertiser}/delivery_metrics/")
 async def ads_v3_advertiser_delivery_metrics_handler(
     advertiser: str,
@@ -179,17 +211,7 @@ async def ads_v3_ad_group_delivery_metrics_handler(
     principal: Principal = Depends(CAMPAIGN_READ),
     session: AsyncSession = Depends(get_session),
 ) -> list[dict[str, Any]]:
-    loaded = await ad_groups.load(
-        session, principal=principal, ad_group_id=parse_id("ad_group", ad_group), action=ACTION
-    )
-    return await report(
-        request,
-        session,
-        advertiser=loaded.advertiser,
-        level="AD_GROUP",
-        id_field="AD_GROUP_ID",
-        ad_group_ids=(loaded.ad_group.id,),
-    )
+    return await ad_group_report(request, session, principal, ad_group, "AD_GROUP")
 
 
 @router.get("/ads/v3/ad_groups/{ad_group}/targeting_delivery_metrics/")
@@ -199,17 +221,7 @@ async def ads_v3_ad_group_per_targeting_delivery_metrics_handler(
     principal: Principal = Depends(CAMPAIGN_READ),
     session: AsyncSession = Depends(get_session),
 ) -> list[dict[str, Any]]:
-    loaded = await ad_groups.load(
-        session, principal=principal, ad_group_id=parse_id("ad_group", ad_group), action=ACTION
-    )
-    return await report(
-        request,
-        session,
-        advertiser=loaded.advertiser,
-        level="AD_GROUP_TARGETING",
-        id_field="AD_GROUP_ID",
-        ad_group_ids=(loaded.ad_group.id,),
-    )
+    return await ad_group_report(request, session, principal, ad_group, "AD_GROUP_TARGETING")
 
 
 @router.get("/ads/v3/pin_promotions/{pin_promotion}/delivery_metrics/")
@@ -219,15 +231,7 @@ async def ads_v3_pin_promotion_delivery_metrics_handler(
     principal: Principal = Depends(PROMOTION_READ),
     session: AsyncSession = Depends(get_session),
 ) -> list[dict[str, Any]]:
-    promotion_id, advertiser = await promotion_advertiser(session, principal, pin_promotion)
-    return await report(
-        request,
-        session,
-        advertiser=advertiser,
-        level="PIN_PROMOTION",
-        id_field="PIN_PROMOTION_ID",
-        pin_promotion_ids=(promotion_id,),
-    )
+    return await promotion_report(request, session, principal, pin_promotion, "PIN_PROMOTION")
 
 
 @router.get("/ads/v3/pin_promotions/{pin_promotion}/targeting_delivery_metrics/")
@@ -237,12 +241,4 @@ async def ads_v3_pin_promotion_per_targeting_delivery_metrics_handler(
     principal: Principal = Depends(PROMOTION_READ),
     session: AsyncSession = Depends(get_session),
 ) -> list[dict[str, Any]]:
-    promotion_id, advertiser = await promotion_advertiser(session, principal, pin_promotion)
-    return await report(
-        request,
-        session,
-        advertiser=advertiser,
-        level="PIN_PROMOTION_TARGETING",
-        id_field="PIN_PROMOTION_ID",
-        pin_promotion_ids=(promotion_id,),
-    )
+    return await promotion_report(request, session, principal, pin_promotion, "PIN_PROMOTION_TARGETING")
