@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from itertools import compress, repeat
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -49,7 +50,6 @@ from pinapi.domain.reporting.links import (
     link_state,
     report_path,
 )
-from pinapi.domain.reporting.query import Row
 from pinapi.store.tables import AdGroup, Advertiser, Campaign, PinPromotion
 
 __all__ = [
@@ -178,9 +178,11 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def _row_test(spec: ExportSpec, entities: dict[int, dict[str, str]]) -> Callable[[Row], bool] | None:
-    """One predicate for every filter: entity filters test the row's entity, metric filters
-    the row's own value (per day at DAY granularity, over the range at TOTAL)."""
+def _block_filter(
+    spec: ExportSpec, entities: dict[int, dict[str, str]]
+) -> Callable[[core.Block], core.Block] | None:
+    """One filter for every filter of the spec: entity filters test the row's entity, metric
+    filters the row's own value (per day at DAY granularity, over the range at TOTAL)."""
     entity_tests = [_entity_test(f) for f in spec.filters if f.field in ENTITY_FIELDS]
     metric_tests = [
         (f.field, _COMPARE[f.operator], float(f.value)) for f in spec.filters if f.field in catalog.CATALOG
@@ -189,16 +191,34 @@ def _row_test(spec: ExportSpec, entities: dict[int, dict[str, str]]) -> Callable
         return None
     allowed = {eid for eid, info in entities.items() if all(t(info) for t in entity_tests)}
 
-    def keep(row: Row) -> bool:
-        if entity_tests and row.entity_id not in allowed:
-            return False
-        return all(cmp(float(row.values[name]), bound) for name, cmp, bound in metric_tests)
+    def keep(block: core.Block) -> core.Block:
+        mask = [True] * len(block)
+        if entity_tests:
+            mask = [e in allowed for e in block.entity_ids]
+        for name, cmp, bound in metric_tests:
+            column = block.values[block.metrics.index(name)]
+            mask = [m and cmp(float(v), bound) for m, v in zip(mask, column, strict=True)]
+        if all(mask):
+            return block
+
+        def pick(column: Sequence[Any] | None) -> Sequence[Any] | None:
+            return None if column is None else list(compress(column, mask))
+
+        return core.Block(
+            metrics=block.metrics,
+            entity_ids=list(compress(block.entity_ids, mask)),
+            dates=pick(block.dates),
+            hours=pick(block.hours),
+            targeting_types=pick(block.targeting_types),
+            targeting_values=pick(block.targeting_values),
+            values=[list(compress(column, mask)) for column in block.values],
+        )
 
     return keep
 
 
 class _Writer(Protocol):
-    def write(self, rows: Sequence[Row]) -> None: ...
+    def write(self, block: core.Block) -> None: ...
 
     def close(self) -> None: ...
 
@@ -214,78 +234,79 @@ def _csv_field(value: Any) -> str:
 
 
 class _RowMaker:
-    """Turns core rows into the file's cells, in ``columns`` order.
+    """Turns a block's columns into the file's rows, in ``columns`` order.
 
-    A report repeats each entity and date many times (5,000 promotions x 30 days), so their
-    text forms are made once each; metric values, numbers only, are written by orjson."""
+    A report repeats each entity many times (5,000 promotions x 30 days), so the text of its
+    entity fields is made once per entity."""
 
     def __init__(self, spec: ExportSpec, entities: dict[int, dict[str, str]]) -> None:
         q = spec.query
-        self.dated = q.granularity != "TOTAL"
-        self.hourly = q.granularity == "HOUR"
         self.targeting = q.level.endswith("_TARGETING")
         own = id_column(q.level)
         self.fields = [f for f in spec.entity_fields if f != own]
         self.n_metrics = len(q.metrics)
         self.entities = entities
-        self._ids: dict[int, str] = {}
         self._fields: dict[int, str] = {}
-        self._dates: dict[date, str] = {}
 
-    def _id(self, eid: int) -> str:
-        text = self._ids.get(eid)
-        if text is None:
-            text = self._ids[eid] = str(eid)
-        return text
-
-    def _date(self, day: date | None) -> str | None:
-        if day is None:
-            return None
-        text = self._dates.get(day)
-        if text is None:
-            text = self._dates[day] = day.isoformat()
-        return text
-
-    def metrics(self, row: Row) -> list[int | float]:
-        """The row's metric values in query order; metrics added only to filter on come
-        after them in ``values`` and are cut off."""
-        values = list(row.values.values())
-        return values if len(values) == self.n_metrics else values[: self.n_metrics]
-
-    def cells(self, row: Row) -> list[Any]:
-        """The row's cells (a JSON row's values); ``None`` for an empty one."""
-        eid = row.entity_id
-        out: list[Any] = [self._id(eid)]
-        if self.dated:
-            out.append(self._date(row.date))
-        if self.hourly:
-            out.append(row.hour)
-        if self.targeting:
-            out += (row.targeting_type, row.targeting_value)
-        if self.fields:
-            info = self.entities.get(eid, {})
-            out += [info.get(f) for f in self.fields]
-        out += self.metrics(row)
+    def _key_columns(self, block: core.Block) -> list[Sequence[Any]]:
+        out: list[Sequence[Any]] = []
+        for column in (block.dates, block.hours, block.targeting_types, block.targeting_values):
+            if column is not None:
+                out.append(column)
         return out
 
-    def csv_line(self, row: Row) -> str:
-        eid = row.entity_id
-        line = [self._id(eid)]
-        if self.dated:
-            line.append(self._date(row.date) or "")
-        if self.hourly:
-            line.append("" if row.hour is None else str(row.hour))
-        if self.targeting:
-            line += (_csv_field(row.targeting_type), _csv_field(row.targeting_value))
+    def cells(self, block: core.Block) -> list[tuple[Any, ...]]:
+        """Each row's cells (a JSON row's values): ids as strings, dates as ISO dates (orjson
+        writes ``date`` so), ``None`` for an empty cell. Metrics added only to filter on come
+        after the asked ones and are cut off."""
+        ids = [str(e) for e in block.entity_ids]
+        columns: list[Sequence[Any]] = [ids, *self._key_columns(block)]
         if self.fields:
-            fields = self._fields.get(eid)
-            if fields is None:
-                info = self.entities.get(eid, {})
-                fields = self._fields[eid] = ",".join(_csv_field(info.get(f)) for f in self.fields)
-            line.append(fields)
-        if self.n_metrics:
-            line.append(orjson.dumps(self.metrics(row))[1:-1].decode())
-        return ",".join(line)
+            infos = [self.entities.get(e, {}) for e in block.entity_ids]
+            columns += [[info.get(f) for info in infos] for f in self.fields]
+        columns += block.values[: self.n_metrics]
+        return list(zip(*columns, strict=True))
+
+    def csv(self, block: core.Block) -> bytes:
+        """The block's CSV lines, with a final line break."""
+        if not len(block):
+            return b""
+        if self.targeting or self.fields:
+            return self._csv_text(block)
+        # Only integers, dates and numbers: orjson writes the whole block as nested arrays,
+        # and an array's brackets and the dates' quotes are all that differ from CSV.
+        columns: list[Sequence[Any]] = [
+            block.entity_ids,
+            *self._key_columns(block),
+            *block.values[: self.n_metrics],
+        ]
+        data = orjson.dumps(list(zip(*columns, strict=True)))
+        return data[2:-2].replace(b"],[", b"\n").replace(b'"', b"") + b"\n"
+
+    def _csv_text(self, block: core.Block) -> bytes:
+        lines: list[str] = []
+        key_columns = self._key_columns(block)
+        keys = zip(*key_columns, strict=True) if key_columns else repeat(())
+        metrics = zip(*block.values[: self.n_metrics], strict=True) if self.n_metrics else repeat(())
+        for eid, key, values in zip(block.entity_ids, keys, metrics, strict=False):
+            line = [str(eid)]
+            line += (_csv_cell(v) for v in key)
+            if self.fields:
+                fields = self._fields.get(eid)
+                if fields is None:
+                    info = self.entities.get(eid, {})
+                    fields = self._fields[eid] = ",".join(_csv_field(info.get(f)) for f in self.fields)
+                line.append(fields)
+            if values:
+                line.append(orjson.dumps(values)[1:-1].decode())
+            lines.append(",".join(line))
+        return ("\n".join(lines) + "\n").encode()
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    return _csv_field(value)
 
 
 class _CsvWriter:
@@ -294,9 +315,8 @@ class _CsvWriter:
         self.out.write(",".join(_csv_field(n) for n in names).encode() + b"\n")
         self.maker = maker
 
-    def write(self, rows: Sequence[Row]) -> None:
-        if rows:
-            self.out.write(("\n".join(map(self.maker.csv_line, rows)) + "\n").encode())
+    def write(self, block: core.Block) -> None:
+        self.out.write(self.maker.csv(block))
 
     def close(self) -> None:
         return None
@@ -312,18 +332,18 @@ class _JsonWriter:
         self.current: int | None = None
         self.out.write(b"{")
 
-    def write(self, rows: Sequence[Row]) -> None:
+    def write(self, block: core.Block) -> None:
         parts: list[bytes] = []
-        names, cells = self.names, self.maker.cells
-        for row in rows:
-            if row.entity_id != self.current:
+        names = self.names
+        for eid, cells in zip(block.entity_ids, self.maker.cells(block), strict=True):
+            if eid != self.current:
                 if self.current is not None:
                     parts.append(b"],")
-                parts.append(b'"%d":[' % row.entity_id)
-                self.current = row.entity_id
+                parts.append(b'"%d":[' % eid)
+                self.current = eid
             else:
                 parts.append(b",")
-            parts.append(orjson.dumps(dict(zip(names, cells(row), strict=True))))
+            parts.append(orjson.dumps(dict(zip(names, cells, strict=True))))
         self.out.write(b"".join(parts))
 
     def close(self) -> None:
@@ -339,7 +359,7 @@ async def write_export(session: AsyncSession, spec: ExportSpec, *, path: Path, n
         query = replace(query, metrics=query.metrics + tuple(dict.fromkeys(wanted)))
     needs_entities = bool(spec.entity_fields) or any(f.field in ENTITY_FIELDS for f in spec.filters)
     entities = await _entities(session, spec) if needs_entities else {}
-    keep = _row_test(spec, entities)
+    keep = _block_filter(spec, entities)
     names = columns(spec)
     maker = _RowMaker(spec, entities)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -348,15 +368,19 @@ async def write_export(session: AsyncSession, spec: ExportSpec, *, path: Path, n
     try:
         with draft.open("wb") as out:
             writer: _Writer = (_CsvWriter if spec.report_format == "csv" else _JsonWriter)(out, names, maker)
-            async for chunk in core.stream(session, query, now=now):
-                rows = chunk if keep is None else [r for r in chunk if keep(r)]
-                count += len(rows)
-                if count > MAX_ROWS:
-                    raise ReportTooLarge(
-                        f"Reporting request too large: the report would hold more than {MAX_ROWS} rows; "
-                        "narrow the dates, the level or the entities."
-                    )
-                writer.write(rows)
+            # Closed on the way out even when the size check stops it, so the database
+            # cursor it reads from is never left open in the session.
+            blocks = contextlib.aclosing(core.stream_blocks(session, query, now=now))
+            async with blocks as stream:
+                async for block in stream:
+                    rows = block if keep is None else keep(block)
+                    count += len(rows)
+                    if count > MAX_ROWS:
+                        raise ReportTooLarge(
+                            f"Reporting request too large: the report would hold more than {MAX_ROWS} rows; "
+                            "narrow the dates, the level or the entities."
+                        )
+                    writer.write(rows)
             writer.close()
         os.replace(draft, path)
     finally:
