@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint typecheck pytest bench bench-ads bench-organic clean
+.PHONY: install serve test lint typecheck pytest bench bench-ads bench-organic bench-engine bench-reports clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ bench-ads: $(STAMP)
 
 bench-organic: $(STAMP)
 	$(BIN)/python bench/pins.py
+
+bench-engine: $(STAMP)
+	$(BIN)/python bench/engine.py
+
+bench-reports: $(STAMP)
+	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/delivery_metrics.py
 
 clean:
 	rm -rf $(VENV) .pinapi .mypy_cache .pytest_cache .ruff_cache
