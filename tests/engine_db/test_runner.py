@@ -134,15 +134,15 @@ async def test_facts_only_for_eligible_promotions_within_budget_and_adding_up(
             assert hour.astimezone(tz).date() == local
 
         # Every dimension's rows sum exactly to the totals, metric by metric, per promotion and
-        # advertiser-local day (breakdowns cover a local day's hours of one UTC-day chunk).
+        # UTC hour (recent chunks keep breakdowns hourly, as HOUR reports need).
         totals: dict[tuple[Any, Any], tuple[int, ...]] = {}
         for r in (
             await s.execute(
                 select(
                     DeliveryHour.pin_promotion_id,
-                    DeliveryHour.local_date,
+                    DeliveryHour.hour,
                     *[func.sum(getattr(DeliveryHour, c)) for c in METRIC_COLUMNS],
-                ).group_by(DeliveryHour.pin_promotion_id, DeliveryHour.local_date)
+                ).group_by(DeliveryHour.pin_promotion_id, DeliveryHour.hour)
             )
         ).all():
             totals[(r[0], r[1])] = tuple(int(v) for v in r[2:])
@@ -151,12 +151,12 @@ async def test_facts_only_for_eligible_promotions_within_budget_and_adding_up(
                 select(
                     DeliveryDimensionHour.dimension_type,
                     DeliveryDimensionHour.pin_promotion_id,
-                    DeliveryDimensionHour.local_date,
+                    DeliveryDimensionHour.hour,
                     *[func.sum(getattr(DeliveryDimensionHour, c)) for c in METRIC_COLUMNS],
                 ).group_by(
                     DeliveryDimensionHour.dimension_type,
                     DeliveryDimensionHour.pin_promotion_id,
-                    DeliveryDimensionHour.local_date,
+                    DeliveryDimensionHour.hour,
                 )
             )
         ).all()
@@ -175,14 +175,10 @@ async def test_facts_only_for_eligible_promotions_within_budget_and_adding_up(
         }
         for rows in by_type.values():
             assert rows == totals
-        # A breakdown row sits at the first hour of its local day inside its UTC-day chunk.
         for hour, local in (
             await s.execute(select(DeliveryDimensionHour.hour, DeliveryDimensionHour.local_date).distinct())
         ).all():
             assert hour.astimezone(tz).date() == local
-            midnight = hour.replace(hour=0)
-            day_start = datetime.combine(local, time(0), tz).astimezone(UTC)
-            assert hour == max(midnight, day_start), (hour, local)
         # The CPC group targets the US only.
         countries = set(
             (
@@ -367,5 +363,15 @@ async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, 
         ).all()
     assert len(rows) == daily.delivery_rows
     for _, hour, local in rows:
+        day_start = datetime.combine(local, time(0), tz).astimezone(UTC)
+        assert hour == max(hour.replace(hour=0), day_start)
+    # Breakdowns of old chunks are daily too: each sits at the first hour of its local day
+    # inside its UTC-day chunk.
+    async with runtime.sessions() as s:
+        placed = (
+            await s.execute(select(DeliveryDimensionHour.hour, DeliveryDimensionHour.local_date).distinct())
+        ).all()
+    assert placed
+    for hour, local in placed:
         day_start = datetime.combine(local, time(0), tz).astimezone(UTC)
         assert hour == max(hour.replace(hour=0), day_start)

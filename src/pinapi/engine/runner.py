@@ -150,7 +150,7 @@ class Simulator:
         if await session.get(EngineCheckpoint, start) is None:  # a fresh start: keep it too
             await self.checkpoint(session, clock=clock, hour=start, state=state)
         await delete_range(session, start=start, end=end)
-        writer.begin(start, end, hourly_totals=end > clock.now() - timedelta(days=HOURLY_DAYS))
+        writer.begin(start, end, hourly=end > clock.now() - timedelta(days=HOURLY_DAYS))
         gen = engine.run(setup, state, start, end)
         # The next hour is computed in one thread while this one is folded and stored (numpy
         # and SQLite release the GIL for most of their work); only results cross over.

@@ -9,12 +9,10 @@ hours; that is what lets reports at any level add up.
 Row volume is what a month's simulation costs (tens of microseconds a row to store), so rows
 are as coarse as the reports allow, and never coarser than one advertiser-local day:
 
-* **totals** (``delivery_hours``) are one row per promotion and UTC hour, as HOUR reports need;
-  for chunks that ended more than ``HOURLY_DAYS`` before the clock (HOUR reports reach 8 days
-  back) a row covers the promotion's hours of one advertiser-local day inside the chunk;
-* **breakdowns** (``delivery_dimension_hours``) always cover the promotion's hours of one
-  advertiser-local day inside the chunk (a one-hour chunk, as the live engine writes once
-  caught up, gives hourly rows).
+* **totals** (``delivery_hours``) and **breakdowns** (``delivery_dimension_hours``) are one
+  row per promotion (and dimension value) and UTC hour, as HOUR reports need, for chunks that
+  end within ``HOURLY_DAYS`` before the clock (HOUR reports reach 8 days back); for older
+  chunks a row covers the promotion's hours of one advertiser-local day inside the chunk.
 
 A row that covers several hours is stored at the first of them: ``max(chunk start, the local
 day's first UTC hour)``, so it lies inside the chunk (re-simulating the chunk replaces it)
@@ -63,8 +61,8 @@ DIMENSIONS = (
 )
 """(dimension_type stored, engine roll-up key)."""
 HOURLY_DAYS = 10
-"""Totals of chunks that end within this many days before the clock stay hourly (HOUR reports
-reach 8 advertiser-local days back; two more days cover any time zone)."""
+"""Totals and breakdowns of chunks that end within this many days before the clock stay
+hourly (HOUR reports reach 8 advertiser-local days back; two more days cover any time zone)."""
 EVENT_ID_BITS = 24
 """Engine conversion ids are ``unix_hour << 24 | index``: deterministic, far below the
 time-ordered ids of real rows, and room for 16 M events an hour."""
@@ -230,10 +228,10 @@ class Writer:
         return hour.astimezone(tz).date() if tz else hour.astimezone(UTC).date()
 
     # -- a chunk ----------------------------------------------------------------------------
-    def begin(self, start: datetime, end: datetime, *, hourly_totals: bool = True) -> None:
+    def begin(self, start: datetime, end: datetime, *, hourly: bool = True) -> None:
         """Start buffering the chunk [start, end)."""
         self.start, self.end = start, end
-        self.hourly_totals = hourly_totals
+        self.hourly = hourly
         self._base_day = start.astimezone(UTC).date().toordinal() - 2
         self._dense: dict[int, int] = {}
         self._pids: list[int] = []
@@ -254,7 +252,7 @@ class Writer:
         if n == 0:
             return counts
         hour_slot = (int(result.hour.timestamp()) - int(self.start.timestamp())) // 3600
-        hour_bits = hour_slot if self.hourly_totals else 0
+        hour_bits = hour_slot if self.hourly else 0
         if not 0 <= hour_bits < 1 << _HOUR_BITS:
             raise ValueError("a chunk holds at most 32 hours")
         metrics = np.stack([facts.metrics[m] for m in METRICS]).astype(np.int64, copy=False)
@@ -299,7 +297,7 @@ class Writer:
             assert target is not None
             target.update(zip(advs.tolist(), sums.astype(np.int64).tolist(), strict=True))
 
-        row_base = np.repeat(base, np.diff(np.append(starts, n)))
+        row_base = np.repeat(base | hour_bits, np.diff(np.append(starts, n)))
         seg = facts.segment.astype(np.int64, copy=False)
         seg_starts = _runs(pid, seg)
         seg_sums = _run_sums(metrics, seg_starts, row_nonzero)
@@ -363,16 +361,14 @@ class Writer:
     async def flush(self, session: AsyncSession) -> tuple[int, int]:
         """Store the chunk's delivery rows; returns (total rows, breakdown rows)."""
         keys, metrics = self._totals.compact()
-        totals = await bulk_insert(
-            session, DeliveryHour.__table__, self._columns(keys, metrics, self.hourly_totals)
-        )
+        totals = await bulk_insert(session, DeliveryHour.__table__, self._columns(keys, metrics, self.hourly))
         keys, metrics = self._dims.compact()
-        columns = self._columns(keys, metrics, False)
+        columns = self._columns(keys, metrics, self.hourly)
         values = [self._values[v] for v in (keys >> _VALUE_SHIFT).tolist()]
         columns["dimension_type"] = [v[0] for v in values]
         columns["dimension_value"] = [v[1] for v in values]
         breakdowns = await bulk_insert(session, DeliveryDimensionHour.__table__, columns)
-        self.begin(self.end, self.end + timedelta(hours=1), hourly_totals=self.hourly_totals)
+        self.begin(self.end, self.end + timedelta(hours=1), hourly=self.hourly)
         return totals, breakdowns
 
     async def write_extras(self, session: AsyncSession, result: HourResult) -> int:

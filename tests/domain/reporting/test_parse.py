@@ -152,7 +152,7 @@ def test_hour_rules() -> None:
     assert q.metrics and not any(CATALOG[m].conversion for m in q.metrics)
     assert "IMPRESSION_1" in q.metrics
     for level in ("AD_GROUP_TARGETING", "PIN_PROMOTION_TARGETING"):
-        fails("granularity", "kept per day", at=level, granularity="HOUR", start_date="2026-10-30")
+        assert parse(level, granularity="HOUR", start_date="2026-10-30").granularity == "HOUR"
 
 
 def test_realtime_and_targeting_refuse_conversions() -> None:

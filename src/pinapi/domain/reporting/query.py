@@ -277,9 +277,6 @@ def parse_query(
             if bad:
                 raise Invalid(metric_field, f"{reason}: {bad[0]}")
 
-    if granularity == "HOUR" and level.endswith("_TARGETING"):
-        # The engine keeps targeting breakdowns per advertiser-local day (docs/engine.md).
-        raise Invalid("granularity", "targeting breakdowns are kept per day: HOUR is not available here")
     if granularity == "HOUR":
         earliest = local_today(advertiser, now) - timedelta(days=HOUR_DAYS_BACK)
         if start < earliest:
