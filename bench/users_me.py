@@ -109,6 +109,10 @@ def clean_env(data_dir: Path, port: int, extra: dict[str, str]) -> dict[str, str
         # measure 429s; the limiter still counts every request (its cost is unchanged).
         PINAPI_LIMIT_ORGANIC_PER_HOUR="1000000000",
         PINAPI_LIMIT_ADS_READ_PER_SECOND="1000000",
+        # `pinapi serve` with the demo starts the delivery engine's 30-day backfill, a core's
+        # worth of CPU for the first half minute: the benches time routes, not the engine
+        # (`bench/engine.py` does), so it stays off unless `--env PINAPI_ENGINE=live` asks.
+        PINAPI_ENGINE="off",
     )
     env.update(extra)
     return env

@@ -24,7 +24,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -139,6 +139,64 @@ def _prepare(statement: Executable, dialect: Dialect) -> _Prepared | None:
     return _Prepared(compiled.string, tuple(binds), tuple(processors))
 
 
+class Row:
+    """One row as the driver returned it, its values converted on first use.
+
+    ``key`` is the driver's raw row when it is hashable (always on SQLite: text, numbers,
+    NULL), else None. Two reads of one statement with equal keys have equal values, so a
+    caller may keep what it built from a row under its key (``Memo``) and skip the
+    conversions, object building and formatting the next time the same row comes back:
+    the statement still runs every time, so nothing stale is ever served.
+    """
+
+    __slots__ = ("_prepared", "_raw", "_values")
+
+    def __init__(self, raw: Values, prepared: _Prepared | None) -> None:
+        self._raw = raw
+        self._prepared = prepared
+        self._values: Values | None = None
+
+    @property
+    def key(self) -> Hashable | None:
+        """The raw row when hashable, else None (decoded JSON from PostgreSQL's pool)."""
+        try:
+            hash(self._raw)
+        except TypeError:
+            return None
+        return self._raw
+
+    @property
+    def values(self) -> Values:
+        """The row's values in select order, through the column types' result processors."""
+        if self._values is None:
+            raw, prepared = self._raw, self._prepared
+            self._values = raw if prepared is None else _processed(prepared, raw)
+        return self._values
+
+
+class Memo:
+    """What callers built from rows, by the rows' keys (``Row.key``) and whatever else the
+    result depends on; bounded (emptied when full, so a scan of many objects cannot grow
+    it). Values are shared between requests: keep only things nobody mutates."""
+
+    __slots__ = ("_items", "_limit")
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._items: dict[Hashable, Any] = {}
+        self._limit = limit
+
+    def get(self, key: Hashable) -> Any:
+        return self._items.get(key)
+
+    def put(self, key: Hashable, value: Any) -> None:
+        if len(self._items) >= self._limit:
+            self._items.clear()
+        self._items[key] = value
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
 class Reader:
     """Runs one read statement at a time, as cheaply as the backend allows (see the module)."""
 
@@ -175,7 +233,20 @@ class Reader:
         if self._path is not None:
             done, row = self._first_inline(statement, params or {})
             if done:
+                return None if row is None else row.values
+        row = await self._first_elsewhere(statement, params)
+        return None if row is None else row.values
+
+    async def first_row(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Row | None:
+        """``first`` as a ``Row``: its ``key`` lets a caller reuse what it built from an equal row."""
+        if self._path is not None:
+            done, row = self._first_inline(statement, params or {})
+            if done:
                 return row
+        return await self._first_elsewhere(statement, params)
+
+    async def _first_elsewhere(self, statement: Executable, params: Mapping[str, Any] | None) -> Row | None:
+        """The read when the inline SQLite path cannot serve it (see the module)."""
         if self._remote is not None and self._path is None:
             done, row = await self._first_pooled(statement, params or {})
             if done:
@@ -183,12 +254,12 @@ class Reader:
         if self._remote is None:
             async with self.engine.connect() as conn:
                 found = (await conn.execute(statement, params)).first()
-            return None if found is None else tuple(found)
+            return None if found is None else Row(tuple(found), None)
         for attempt in (1, 2):
             try:
                 async with self._remote.connect() as conn:
                     found = (await conn.execute(statement, params)).first()
-                return None if found is None else tuple(found)
+                return None if found is None else Row(tuple(found), None)
             except DBAPIError as exc:
                 if attempt == 2 or not exc.connection_invalidated:
                     raise
@@ -196,7 +267,7 @@ class Reader:
 
     async def _first_pooled(
         self, statement: Executable, params: Mapping[str, Any]
-    ) -> tuple[bool, Values | None]:
+    ) -> tuple[bool, Row | None]:
         """PostgreSQL: the prepared SQL straight on an asyncpg pool (no greenlet, no
         SQLAlchemy execution context), which is most of a point read's cost otherwise."""
         prepared = self._prepared_for(statement)
@@ -213,7 +284,7 @@ class Reader:
             raw = await conn.fetchrow(prepared.sql, *_args(prepared, params))
         if raw is None:
             return True, None
-        return True, _processed(prepared, tuple(raw))
+        return True, Row(tuple(raw), prepared)
 
     async def _open_pool(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self._remote is not None
@@ -228,7 +299,7 @@ class Reader:
             return
         self._pool_loop = loop
 
-    def _first_inline(self, statement: Executable, params: Mapping[str, Any]) -> tuple[bool, Values | None]:
+    def _first_inline(self, statement: Executable, params: Mapping[str, Any]) -> tuple[bool, Row | None]:
         """``(True, row)`` when read inline; ``(False, None)`` when the async path must serve."""
         prepared = self._prepared_for(statement)
         if prepared is None:
@@ -248,7 +319,7 @@ class Reader:
                 return False, None
             self.close()
             raise
-        return True, None if raw is None else _processed(prepared, raw)
+        return True, None if raw is None else Row(raw, prepared)
 
     def _prepared_for(self, statement: Executable) -> _Prepared | None:
         hit = self._prepared.get(id(statement))

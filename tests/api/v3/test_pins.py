@@ -9,7 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -628,3 +628,41 @@ async def test_pin_stats_are_the_owners_only(
     # The owner does see them.
     r = await client.get(path, headers=bearer(token))
     assert r.json()["data"]["pin_stats"]["24h"]["impression"] == 30
+
+
+async def test_repeated_pin_reads_follow_the_store_the_clock_and_the_caller(
+    client: httpx.AsyncClient, factory: Factory, runtime: Runtime, clock: Any
+) -> None:
+    # A read whose row equals an earlier one reuses what that read built, so every change
+    # that matters must reach the row: new facts, a new clock hour, another caller.
+    _, token, _board = await setup(client, factory)
+    secret = await make_board(client, token, "Hidden", privacy="secret")
+    pin = await make_pin(client, token, secret["id"])
+    path = f"/v3/pins/{pin['id']}/"
+    first = await client.get(path, headers=bearer(token))
+    again = await client.get(path, headers=bearer(token))
+    assert first.status_code == again.status_code == 200
+    assert first.json()["data"] == again.json()["data"] and again.json()["data"]["pin_stats"] is None
+    # The owner's read was kept; a stranger reading the same pin is still refused.
+    stranger = await factory.token(await factory.user(), ALL)
+    r = await client.get(path, headers=bearer(stranger))
+    assert r.status_code == 404 and r.json()["code"] == 50
+    # New facts for a past hour show on the next read.
+    await _organic_hours(runtime, int(pin["id"]), [(datetime(2026, 11, 2, 10, tzinfo=UTC), 4, 1, 1, 0)])
+    r = await client.get(path, headers=bearer(token))
+    stats = r.json()["data"]["pin_stats"]
+    assert stats["24h"]["impression"] == 4 and stats["24h"]["last_updated"].endswith(" 12:00:00 +0000")
+    # The next clock hour moves the windows (and their last_updated) on an unchanged row.
+    clock.advance(timedelta(hours=1))
+    r = await client.get(path, headers=bearer(token))
+    assert r.json()["data"]["pin_stats"]["24h"]["last_updated"].endswith(" 13:00:00 +0000")
+    # An edit shows at once.
+    async with runtime.sessions() as s, s.begin():
+        stored = await s.get(Pin, int(pin["id"]))
+        assert stored is not None
+        stored.title = "Edited"
+    r = await client.get(path, headers=bearer(token))
+    assert r.json()["data"]["title"] == "Edited"
+    assert {k: v for k, v in r.json()["data"].items() if k not in ("title", "pin_stats")} == {
+        k: v for k, v in first.json()["data"].items() if k not in ("title", "pin_stats")
+    }

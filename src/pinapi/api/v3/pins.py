@@ -25,6 +25,7 @@ from pinapi.domain.organic import images
 from pinapi.domain.organic import pins as pin_lib
 from pinapi.domain.organic.visibility import PinNotFound
 from pinapi.runtime import Runtime
+from pinapi.store.db import Memo
 from pinapi.store.keyset import KeysetPage
 from pinapi.store.tables import Pin
 
@@ -207,14 +208,26 @@ async def v3_get_pin(request: Request) -> dict[str, Any]:
     principal = await _READ_PIN(request)
     pin: str = request.path_params["pin"]
     runtime = get_runtime(request)
-    view = await pin_lib.read_pin(
-        runtime.reader, principal=principal, pin_id=path_id(pin, PinNotFound()), now=runtime.clock.now()
-    )
-    body = view_body(view, base_url=runtime.settings.base_url(), principal=principal)
-    if not principal.is_client:
-        # v3 sends null unless the caller owns the pin (and it had activity to show).
-        body["pin_stats"] = pin_stats_body(view.stats)
-    return body
+    pin_id = as_id(pin)
+    if pin_id is None:
+        raise PinNotFound()
+    view = await pin_lib.read_pin(runtime.reader, principal=principal, pin_id=pin_id, now=runtime.clock.now())
+    base_url = runtime.settings.base_url()
+    # The body is a function of the view, the address and who asks: an equal view (same
+    # reader row and stats hour, see ``read_pin``) gets the body formatted the first time.
+    key = None if view.memo_key is None else (view.memo_key, base_url, principal.user_id, principal.is_client)
+    kept = None if key is None else _PIN_BODIES.get(key)
+    if kept is None:
+        kept = view_body(view, base_url=base_url, principal=principal)
+        if not principal.is_client:
+            # v3 sends null unless the caller owns the pin (and it had activity to show).
+            kept["pin_stats"] = pin_stats_body(view.stats)
+        if key is not None:
+            _PIN_BODIES.put(key, kept)
+    return dict(kept)  # a copy: the kept one is shared by later requests
+
+
+_PIN_BODIES = Memo()
 
 
 @router.delete("/v3/pins/{pin}/")

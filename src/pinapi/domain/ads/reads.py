@@ -12,6 +12,12 @@ role on is not found, and a role that lacks the action is refused with 1902 nami
 Rows come back as transient ORM objects (made like the ORM's own loader makes them, see
 ``_loaded``), so the wire shapes serve them exactly like session-loaded rows. They are only
 ever read, never added to a session.
+
+The statement runs on every call. When it returns a row equal to one already seen for the
+same caller (``store.db.Row.key``: the object, its parents, the caller's roles, the child
+ids and the spend all unchanged), the object built from that row is returned again instead
+of converting and building it anew (``_BUILT``); the role check still runs on every call.
+The same object coming back lets a route keep the body it formatted for it.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from pinapi.domain.ads.ad_groups import AdGroupNotFound
 from pinapi.domain.ads.campaigns import CampaignNotFound
 from pinapi.domain.ads.pin_promotions import PinPromotionNotFound, PromotionView, summary_status
 from pinapi.domain.errors import AdvertiserAccessDenied, NotFound
-from pinapi.store.db import Reader
+from pinapi.store.db import Memo, Reader
 from pinapi.store.tables import AdGroup, Advertiser, AdvertiserMember, Campaign, Pin, PinPromotion
 from pinapi.store.tables.facts import DeliveryHour
 
@@ -85,6 +91,10 @@ def _loaded(cls: type[_Row], keys: Sequence[str], values: Sequence[Any]) -> _Row
     obj: _Row = cls.__mapper__.class_manager.new_instance()
     obj.__dict__.update(zip(keys, values, strict=True))
     return obj
+
+
+_BUILT = Memo()
+"""What ``read_*`` built, by (kind, reader row, caller): see the module."""
 
 
 def _roles(owner_user_id: int, uid: int, shared: str | None) -> list[str]:
@@ -154,16 +164,23 @@ async def read_campaign(
     uid = principal.user_id
     if uid is None:
         raise CampaignNotFound()
-    values = await reader.first(_READ_CAMPAIGN, {"id": campaign_id, "uid": uid})
-    if values is None:
+    row = await reader.first_row(_READ_CAMPAIGN, {"id": campaign_id, "uid": uid})
+    if row is None:
         raise CampaignNotFound()
-    c, a = len(_CAMPAIGN), len(_CAMPAIGN) + len(_ADVERTISER)
-    campaign = _loaded(Campaign, _CAMPAIGN, values[:c])
-    advertiser = _loaded(Advertiser, _ADVERTISER, values[c:a])
-    shared, group_ids, spent = values[a:]
-    roles = _roles(advertiser.owner_user_id, uid, shared)
-    _authorize(roles, action, CampaignNotFound())
-    return CampaignRead(campaign, advertiser, roles, _ids(group_ids), int(spent or 0))
+    key = None if row.key is None else ("campaign", row.key, uid)
+    found: CampaignRead | None = None if key is None else _BUILT.get(key)
+    if found is None:
+        values = row.values
+        c, a = len(_CAMPAIGN), len(_CAMPAIGN) + len(_ADVERTISER)
+        campaign = _loaded(Campaign, _CAMPAIGN, values[:c])
+        advertiser = _loaded(Advertiser, _ADVERTISER, values[c:a])
+        shared, group_ids, spent = values[a:]
+        roles = _roles(advertiser.owner_user_id, uid, shared)
+        found = CampaignRead(campaign, advertiser, roles, _ids(group_ids), int(spent or 0))
+        if key is not None:
+            _BUILT.put(key, found)
+    _authorize(found.roles, action, CampaignNotFound())
+    return found
 
 
 # ---- ad group -------------------------------------------------------------------------------
@@ -204,21 +221,28 @@ async def read_ad_group(
     uid = principal.user_id
     if uid is None:
         raise AdGroupNotFound()
-    values = await reader.first(_READ_AD_GROUP, {"id": ad_group_id, "uid": uid})
-    if values is None:
+    row = await reader.first_row(_READ_AD_GROUP, {"id": ad_group_id, "uid": uid})
+    if row is None:
         raise AdGroupNotFound()
-    g = len(_AD_GROUP)
-    c = g + len(_CAMPAIGN)
-    a = c + len(_ADVERTISER)
-    group = _loaded(AdGroup, _AD_GROUP, values[:g])
-    campaign = _loaded(Campaign, _CAMPAIGN, values[g:c])
-    advertiser = _loaded(Advertiser, _ADVERTISER, values[c:a])
-    shared, promotion_ids, spent, campaign_spent = values[a:]
-    roles = _roles(advertiser.owner_user_id, uid, shared)
-    _authorize(roles, action, AdGroupNotFound())
-    return AdGroupRead(
-        group, campaign, advertiser, roles, _ids(promotion_ids), int(spent or 0), int(campaign_spent or 0)
-    )
+    key = None if row.key is None else ("ad_group", row.key, uid)
+    found: AdGroupRead | None = None if key is None else _BUILT.get(key)
+    if found is None:
+        values = row.values
+        g = len(_AD_GROUP)
+        c = g + len(_CAMPAIGN)
+        a = c + len(_ADVERTISER)
+        group = _loaded(AdGroup, _AD_GROUP, values[:g])
+        campaign = _loaded(Campaign, _CAMPAIGN, values[g:c])
+        advertiser = _loaded(Advertiser, _ADVERTISER, values[c:a])
+        shared, promotion_ids, spent, campaign_spent = values[a:]
+        roles = _roles(advertiser.owner_user_id, uid, shared)
+        found = AdGroupRead(
+            group, campaign, advertiser, roles, _ids(promotion_ids), int(spent or 0), int(campaign_spent or 0)
+        )
+        if key is not None:
+            _BUILT.put(key, found)
+    _authorize(found.roles, action, AdGroupNotFound())
+    return found
 
 
 # ---- pin promotion --------------------------------------------------------------------------
@@ -246,22 +270,30 @@ async def read_pin_promotion(reader: Reader, *, principal: Principal, promotion_
     uid = principal.user_id
     if uid is None or promotion_id >= 2**63:  # no such row; a driver would refuse the number
         raise PinPromotionNotFound()
-    values = await reader.first(_READ_PROMOTION, {"id": promotion_id, "uid": uid})
-    if values is None:
+    row = await reader.first_row(_READ_PROMOTION, {"id": promotion_id, "uid": uid})
+    if row is None:
         raise PinPromotionNotFound()
-    p = len(_PROMOTION)
-    promotion = _loaded(PinPromotion, _PROMOTION, values[:p])
-    owner, advertiser_status, campaign_status, objective, group_status, shared, pin_exists = values[p:]
-    _authorize(_roles(owner, uid, shared), "PIN_PROMOTION_READ", PinPromotionNotFound())
-    return PromotionView(
-        promotion=promotion,
-        campaign_objective_type=objective,
-        summary_status=summary_status(
-            advertiser_status=advertiser_status,
-            campaign_status=campaign_status,
-            ad_group_status=group_status,
-            status=promotion.status,
-            review_status=promotion.review_status,
-        ),
-        is_pin_deleted=not pin_exists,
-    )
+    key = None if row.key is None else ("promotion", row.key, uid)
+    kept: tuple[PromotionView, list[str]] | None = None if key is None else _BUILT.get(key)
+    if kept is None:
+        values = row.values
+        p = len(_PROMOTION)
+        promotion = _loaded(PinPromotion, _PROMOTION, values[:p])
+        owner, advertiser_status, campaign_status, objective, group_status, shared, pin_exists = values[p:]
+        view = PromotionView(
+            promotion=promotion,
+            campaign_objective_type=objective,
+            summary_status=summary_status(
+                advertiser_status=advertiser_status,
+                campaign_status=campaign_status,
+                ad_group_status=group_status,
+                status=promotion.status,
+                review_status=promotion.review_status,
+            ),
+            is_pin_deleted=not pin_exists,
+        )
+        kept = (view, _roles(owner, uid, shared))
+        if key is not None:
+            _BUILT.put(key, kept)
+    _authorize(kept[1], "PIN_PROMOTION_READ", PinPromotionNotFound())
+    return kept[0]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -33,7 +33,7 @@ from pinapi.domain.organic.visibility import (
     writable_board,
 )
 from pinapi.domain.reporting.organic import StatsWindow, parse_pin_stats, pin_stats_binds, pin_stats_column
-from pinapi.store.db import Reader
+from pinapi.store.db import Memo, Reader
 from pinapi.store.tables import AggregatedPinData, Board, BoardCollaborator, BoardSection, Image, Pin, User
 
 TITLE_MAX = 100
@@ -97,6 +97,9 @@ class PinView:
     carousel_images: list[Image | None] = field(default_factory=list)
     stats: list[StatsWindow] | None = None
     """The owner's pin stats (``read_pin`` with a clock); None for anyone else."""
+    memo_key: Hashable | None = None
+    """Set by ``read_pin`` when the view came from one reader row: equal keys, equal views
+    (the row and the stats hour), so a body built from this view may be kept under it."""
 
 
 def check_fields(fields: PinFields) -> PinFields:
@@ -338,6 +341,10 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+_VIEWS = Memo()
+"""``read_pin``'s views by (reader row, stats hour), with the row's visibility facts."""
+
+
 async def read_pin(
     reader: Reader, *, principal: Principal, pin_id: int, now: datetime | None = None
 ) -> PinView:
@@ -350,22 +357,32 @@ async def read_pin(
     exactly like session-loaded ones. Carousel pins (rare) read each slot's image after.
     With ``now``, the owner also gets the pin stats of the windows ending then, from the
     same statement.
+
+    The statement runs on every call; when it returns a row equal to one seen before (same
+    pin, image, board, membership and stats sums, same stats hour), the view built from that
+    row is reused instead of converting and building it again (``store.db.Memo``). The
+    visibility rule is still applied to every caller.
     """
     params: dict[str, Any] = {"id": pin_id, "uid": principal.user_id}
     with_stats = now is not None and principal.user_id is not None
+    hour = None
     if with_stats:
         assert now is not None
-        params.update(pin_stats_binds(now, reader.engine.dialect))
-    values = await reader.first(_READ_PIN, params)
-    if values is None:
+        params.update(_stats_binds(now, reader))
+        hour = params["s_hour"]
+    row = await reader.first_row(_READ_PIN, params)
+    if row is None:
         raise PinNotFound()
+    key = None if row.key is None else (row.key, hour)
+    kept = None if key is None else _VIEWS.get(key)
+    if kept is not None:
+        view, privacy, owner, collaborator = kept
+        _check_visible(principal, privacy, owner, collaborator)
+        return view  # type: ignore[no-any-return]
+    values = row.values
     n = len(_PIN_KEYS)
     variants, board_name, privacy, owner, collaborator, raw_stats = values[n:]
-    uid = principal.user_id
-    if privacy != PUBLIC:
-        member = uid is not None and (owner == uid or bool(collaborator))
-        if not may_see(privacy, is_member=member, scopes=principal.scopes, secret_scope=SECRET_PINS_SCOPE):
-            raise PinNotFound()
+    _check_visible(principal, privacy, owner, collaborator)
     columns = dict(zip(_PIN_KEYS, values[:n], strict=True))
     columns["carousel"] = _json(columns["carousel"])
     pin = _loaded(Pin, columns)
@@ -379,7 +396,42 @@ async def read_pin(
         slot_image = {"id": slot.get("image_id"), "variants": _json(found[0])} if found else None
         slots.append(None if slot_image is None else _loaded(Image, slot_image))
     stats = parse_pin_stats(raw_stats, now) if with_stats and now is not None else None
-    return PinView(pin, board, image, slots, stats)
+    if pin.carousel:
+        key = None  # its slot images come from other reads, which the row does not cover
+    view = PinView(pin, board, image, slots, stats, key)
+    if key is not None:
+        _VIEWS.put(key, (view, privacy, owner, collaborator))
+    return view
+
+
+_HOUR = timedelta(hours=1)
+_binds_kept: tuple[datetime, datetime, Reader | None, Mapping[str, Any]] = (
+    datetime.max.replace(tzinfo=UTC),
+    datetime.min.replace(tzinfo=UTC),
+    None,
+    {},
+)
+
+
+def _stats_binds(now: datetime, reader: Reader) -> Mapping[str, Any]:
+    """``pin_stats_binds`` for ``now``, kept for the clock hour it falls in: a comparison
+    per read instead of flooring the time and looking the hour up again."""
+    global _binds_kept
+    start, end, kept_for, binds = _binds_kept
+    if kept_for is not reader or not start <= now < end:
+        binds = pin_stats_binds(now, reader.engine.dialect)
+        start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        _binds_kept = (start, start + _HOUR, reader, binds)
+    return binds
+
+
+def _check_visible(principal: Principal, privacy: str, owner: int, collaborator: Any) -> None:
+    """``visibility.board_visible``'s rule on the facts ``_READ_PIN`` returns."""
+    if privacy != PUBLIC:
+        uid = principal.user_id
+        member = uid is not None and (owner == uid or bool(collaborator))
+        if not may_see(privacy, is_member=member, scopes=principal.scopes, secret_scope=SECRET_PINS_SCOPE):
+            raise PinNotFound()
 
 
 async def carousel_images(session: AsyncSession, pins: Sequence[Pin]) -> list[Image | None]:

@@ -298,13 +298,13 @@ async def test_get_ad_group_is_one_read_with_the_session_paths_body(
             )
         )[0]
     calls: list[object] = []
-    first = runtime.reader.first
+    first = runtime.reader.first_row
 
     async def counted(statement: Any, params: Any = None) -> Any:
         calls.append(statement)
         return await first(statement, params)
 
-    monkeypatch.setattr(runtime.reader, "first", counted)
+    monkeypatch.setattr(runtime.reader, "first_row", counted)  # ``first`` goes through it
     r = await client.get(f"/ads/v3/ad_groups/{group['id']}/", headers=acc.headers)
     assert r.status_code == 200, r.text
     assert r.json()["data"] == expected

@@ -312,13 +312,13 @@ async def _spent(
 def _counting(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Records every statement the runtime's reader runs from now on."""
     calls: list[object] = []
-    first = runtime.reader.first
+    first = runtime.reader.first_row
 
     async def counted(statement: Any, params: Any = None) -> Any:
         calls.append(statement)
         return await first(statement, params)
 
-    monkeypatch.setattr(runtime.reader, "first", counted)
+    monkeypatch.setattr(runtime.reader, "first_row", counted)  # ``first`` goes through it
     return calls
 
 
@@ -385,3 +385,35 @@ async def test_get_campaign_roles_through_the_single_read(
     # The scope is checked before anything is read.
     r = await client.get(path, headers=bearer(await factory.token(owner.user, "read_advertisers")))
     assert (r.status_code, r.json()["code"]) == (401, 3)
+
+
+async def test_get_campaign_repeated_reads_follow_the_store_and_the_clock(
+    client: httpx.AsyncClient, factory: Factory, runtime: Runtime, clock: Any
+) -> None:
+    # The second read of an unchanged campaign reuses what the first one built (the reader
+    # row is equal), yet every change in the store and the clock shows at once.
+    acc = await account(factory)
+    made = await make_campaign(client, acc, end_time=NOW + DAY)
+    path = f"/ads/v3/campaigns/{made['id']}/"
+    first = (await client.get(path, headers=acc.headers)).json()["data"]
+    again = (await client.get(path, headers=acc.headers)).json()["data"]
+    assert first == again == made
+    r = await client.put(path, json={"name": "Renamed"}, headers=acc.headers)
+    assert r.status_code == 200, r.text
+    renamed = (await client.get(path, headers=acc.headers)).json()["data"]
+    assert renamed["name"] == "Renamed" and renamed == r.json()["data"]
+    group = await make_ad_group(client, acc, made["id"])
+    assert (await client.get(path, headers=acc.headers)).json()["data"]["ad_group_ids"] == [group["id"]]
+    # Nothing stored changes when the end time passes: the summary status still does.
+    assert renamed["summary_status"] == "RUNNING"
+    clock.advance(timedelta(days=2))
+    ended = (await client.get(path, headers=acc.headers)).json()["data"]
+    assert ended["summary_status"] == "COMPLETED"
+    assert {k: v for k, v in ended.items() if k not in ("summary_status", "ad_group_ids")} == {
+        k: v for k, v in renamed.items() if k not in ("summary_status", "ad_group_ids")
+    }
+    # Every caller's roles are its own (they are part of the row read), and checked on every read.
+    reader = await factory.user()
+    await factory.share(acc.advertiser, reader, "FINANCE_MANAGER")
+    refused = await client.get(path, headers=bearer(await factory.token(reader, "read_campaigns")))
+    assert "CAMPAIGN_READ" in failure(refused, 403, 1902)["message"]

@@ -494,13 +494,13 @@ async def test_get_is_one_read_with_the_session_paths_view(
     async with runtime.sessions() as s:
         expected = promotion_body(await promotions.get(s, principal=principal, promotion_id=pid))
     calls: list[object] = []
-    first = runtime.reader.first
+    first = runtime.reader.first_row
 
     async def counted(statement: Any, params: Any = None) -> Any:
         calls.append(statement)
         return await first(statement, params)
 
-    monkeypatch.setattr(runtime.reader, "first", counted)
+    monkeypatch.setattr(runtime.reader, "first_row", counted)  # ``first`` goes through it
     r = await client.get(f"/ads/v3/pin_promotions/{pid}/", headers=bearer(world.token))
     assert r.status_code == 200, r.text
     data = r.json()["data"]
@@ -516,3 +516,31 @@ async def test_get_is_one_read_with_the_session_paths_view(
     assert r.status_code == 200 and r.json()["data"]["id"] == str(pid)
     r = await client.get("/ads/v3/pin_promotions/99999999999999999999/", headers=bearer(world.token))
     assert (r.status_code, r.json()["code"]) == (404, 3003)
+
+
+async def test_repeated_gets_follow_the_promotion_and_its_parents(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    # An unchanged row gives back the view and body built before; a change to the
+    # promotion, a parent or its pin changes the row, so it shows on the next read.
+    r = await client.post(
+        "/ads/v3/pin_promotions/",
+        json={"ad_group_id": str(world.ad_group.id), "pin_id": str(world.pin.id)},
+        headers=bearer(world.token),
+    )
+    assert r.status_code == 200, r.text
+    path = f"/ads/v3/pin_promotions/{r.json()['data']['id']}/"
+    first = (await client.get(path, headers=bearer(world.token))).json()["data"]
+    assert (await client.get(path, headers=bearer(world.token))).json()["data"] == first
+    assert first["is_pin_deleted"] is False
+    async with runtime.sessions() as s, s.begin():
+        campaign = await s.get(Campaign, world.ad_group.campaign_id)
+        assert campaign is not None
+        campaign.status = "PAUSED"
+        await s.delete(await s.get(Pin, world.pin.id))
+    later = (await client.get(path, headers=bearer(world.token))).json()["data"]
+    assert later["is_pin_deleted"] is True
+    assert later["summary_status"] == "PAUSED" != first["summary_status"]
+    assert {k: v for k, v in later.items() if k not in ("is_pin_deleted", "summary_status")} == {
+        k: v for k, v in first.items() if k not in ("is_pin_deleted", "summary_status")
+    }

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from pinapi.api.common.auth import access
+from pinapi.api.common.bodies import BodyMemo
 from pinapi.api.common.context import get_runtime, get_session
 from pinapi.api.common.formats import unix_seconds
 from pinapi.api.common.params import read_params
@@ -109,15 +110,29 @@ async def ads_v3_get_ad_group_handler(
         ad_group_id=parse_id("ad_group", ad_group),
         action="AD_GROUP_READ",
     )
-    return ad_group_body(
-        found.ad_group,
-        found.campaign,
-        found.advertiser,
-        runtime.clock.now(),
-        found.pin_promotion_ids,
-        spent=found.spent,
-        campaign_spent=found.campaign_spent,
+    now = runtime.clock.now()
+    body = _BODIES.get(found)
+    if body is None:
+        return _BODIES.put(
+            found,
+            ad_group_body(
+                found.ad_group,
+                found.campaign,
+                found.advertiser,
+                now,
+                found.pin_promotion_ids,
+                spent=found.spent,
+                campaign_spent=found.campaign_spent,
+            ),
+        )
+    # The one field that moves with the clock (start and end times passing).
+    body["summary_status"] = domain.summary_status_of(
+        found.ad_group, found.campaign, found.advertiser, now, found.spent, found.campaign_spent
     )
+    return body
+
+
+_BODIES = BodyMemo()
 
 
 @router.put("/ads/v3/ad_groups/{ad_group}/")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from pinapi.api.common.auth import access
+from pinapi.api.common.bodies import BodyMemo
 from pinapi.api.common.context import get_runtime, get_session
 from pinapi.api.common.envelope import Page
 from pinapi.api.common.formats import unix_seconds
@@ -105,9 +106,18 @@ async def ads_v3_get_campaign_handler(
         campaign_id=parse_id("campaign", campaign),
         action="CAMPAIGN_READ",
     )
-    return campaign_body(
-        found.campaign, found.advertiser, runtime.clock.now(), found.ad_group_ids, found.spent
-    )
+    now = runtime.clock.now()
+    body = _BODIES.get(found)
+    if body is None:
+        return _BODIES.put(
+            found, campaign_body(found.campaign, found.advertiser, now, found.ad_group_ids, found.spent)
+        )
+    # The one field that moves with the clock (a campaign reaching its end time).
+    body["summary_status"] = domain.summary_status_of(found.campaign, found.advertiser, now, found.spent)
+    return body
+
+
+_BODIES = BodyMemo()
 
 
 @router.put("/ads/v3/campaigns/{campaign}/")
