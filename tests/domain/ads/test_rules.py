@@ -78,10 +78,17 @@ def test_targeting_spec_is_canonical_and_strict() -> None:
     spec = targeting.validate_spec('{"gender": ["male", "male"], "LOCATION": ["US", 807], "AGE_BUCKET": []}')
     assert spec == {"GENDER": ["male"], "LOCATION": ["US", "807"]}
     with pytest.raises(Invalid) as err:
-        targeting.validate_spec({"AUDIENCE_INCLUDE": ["12"], "AUDIENCE_EXCLUDE": ["12"]})
+        targeting.validate_spec({"AUDIENCE_INCLUDE": ["12"], "AUDIENCE_EXCLUDE": ["12"]}, audiences={"12"})
     assert err.value.field == "targeting_spec.AUDIENCE_EXCLUDE"
+    assert targeting.validate_spec({"AUDIENCE_INCLUDE": ["12"]}, audiences={"12", "13"}) == {
+        "AUDIENCE_INCLUDE": ["12"]
+    }
+    for kind in ("AUDIENCE_INCLUDE", "AUDIENCE_EXCLUDE"):
+        with pytest.raises(Invalid) as err:  # no audience of the advertiser has this id
+            targeting.validate_spec({kind: ["12"]})
+        assert err.value.field == f"targeting_spec.{kind}" and "unknown value '12'" in err.value.message
     with pytest.raises(Invalid):
-        targeting.validate_spec({"AUDIENCE_INCLUDE": ["abc"]})
+        targeting.validate_spec({"AUDIENCE_INCLUDE": ["abc"]}, audiences={"abc"})
     with pytest.raises(Invalid):
         targeting.validate_spec(["GENDER"])
 

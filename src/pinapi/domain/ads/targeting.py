@@ -6,13 +6,14 @@ not list is refused with the field that holds it, never silently dropped.
 
 Value formats follow v5 where v3 is silent: LOCATION holds country codes and US metro
 (Nielsen DMA) codes, GEO holds region codes ``CC-RR``, LOCALE two-letter language codes,
-INTEREST interest ids; AUDIENCE_INCLUDE/EXCLUDE hold audience ids (digit strings; audiences
-belong to another area, so only their form is checked here).
+INTEREST interest ids; AUDIENCE_INCLUDE/EXCLUDE hold ids of the advertiser's audiences (an
+area pinapi does not have yet, so none exist and every audience id is refused as unknown).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -132,8 +133,13 @@ def interest_body(node: InterestNode, *, with_children: bool = False) -> dict[st
     return body
 
 
-def validate_spec(raw: Any) -> dict[str, list[str]]:
-    """Parse a ``targeting_spec`` (object or JSON string) into canonical lists of values."""
+def validate_spec(raw: Any, *, audiences: Collection[str] = ()) -> dict[str, list[str]]:
+    """Parse a ``targeting_spec`` (object or JSON string) into canonical lists of values.
+
+    ``audiences`` holds the ids of the advertiser's audiences: AUDIENCE_INCLUDE/EXCLUDE may
+    name only those. pinapi has no audiences area yet, so callers pass none and any audience
+    id is refused as unknown rather than accepted and silently matching nobody.
+    """
     if raw is None or raw == "":
         return {}
     if isinstance(raw, str):
@@ -159,7 +165,7 @@ def validate_spec(raw: Any) -> dict[str, list[str]]:
             raise Invalid(field, f"must hold at most {MAX_VALUES} values")
         clean = [str(v).strip() for v in values]
         if kind in ("AUDIENCE_INCLUDE", "AUDIENCE_EXCLUDE"):
-            bad = [v for v in clean if not v.isdigit()]
+            bad = [v for v in clean if not v.isdigit() or v not in audiences]
         else:
             allowed = allowed_values(kind)
             bad = [v for v in clean if v not in allowed]

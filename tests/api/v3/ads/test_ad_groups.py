@@ -124,6 +124,12 @@ async def test_create_ad_group_rules(client: httpx.AsyncClient, factory: Factory
         ({**base, "targeting_spec": {"GENDER": ["robot"]}}, 400, 1, "targeting_spec.GENDER"),
         ({**base, "targeting_spec": {"INTEREST": ["1"]}}, 400, 1, "targeting_spec.INTEREST"),
         ({**base, "targeting_spec": {"LOCATION": ["US-CA"]}}, 400, 1, "targeting_spec.LOCATION"),
+        (
+            {**base, "targeting_spec": {"AUDIENCE_INCLUDE": ["12345"]}},
+            400,
+            1,
+            "targeting_spec.AUDIENCE_INCLUDE",
+        ),
         ({**base, "targeting_spec": "{not json"}, 400, 1, "targeting_spec"),
         (
             {**base, "budget_type": "CBO_ADGROUP", "campaign_id": traffic["id"], "budget": None},
