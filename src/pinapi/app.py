@@ -106,7 +106,15 @@ def create_app(
     errors.install(app)
     routers = [ops.router, files.router, report_files.router, images.router, controls.router]
     for r in [*hot_first(V3_ROUTERS, hot=HOT_ROUTERS), *OAUTH_ROUTERS, *routers]:
-        app.include_router(r)
+        if r in HOT_ROUTERS:
+            # The hot routers' routes join the app's own list, in the same place: an included
+            # router is matched twice per request (once as a router, once for its route), a
+            # route of the app once. Same order, same matches, same OpenAPI; but the app's
+            # ``dependency_overrides`` do not reach these routes (they serve without FastAPI's
+            # dependency solver anyway, see ``V3Route``).
+            app.router.routes.extend(r.routes)
+        else:
+            app.include_router(r)
     app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
     app.add_middleware(RequestEdge)
     return app

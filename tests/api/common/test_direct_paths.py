@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import Depends, Query
+from fastapi.routing import APIRoute
 from starlette.requests import Request
 
 from pinapi.api.common import middleware
@@ -21,7 +22,7 @@ from pinapi.api.common.context import get_session
 from pinapi.api.common.ratelimit import Category, Limiter
 from pinapi.api.common.routing import V3Route, _direct_plan, hot_first
 from pinapi.api.common.routing import router as v3_router
-from pinapi.app import create_app
+from pinapi.app import HOT_ROUTERS, create_app
 from pinapi.domain.access.principal import Principal
 from pinapi.runtime import Runtime
 from pinapi.settings import Settings
@@ -224,3 +225,13 @@ async def test_in_process_windows_decide_and_count_like_limits(
         seen.add(a.allowed)
     assert seen == {True, False}
     await theirs.reset()
+
+
+def test_hot_routes_are_the_apps_own_and_keep_their_order(runtime: Runtime) -> None:
+    application = create_app(runtime=runtime, migrate=False, demo=False)
+    own = [r for r in application.router.routes if isinstance(r, APIRoute)]
+    hot = [route for router in HOT_ROUTERS for route in router.routes]
+    assert all(route in own for route in hot)
+    paths = [r.path for r in own]
+    assert paths.index("/v3/users/{user}/") < paths.index("/v3/pins/{pin}/")
+    assert "/ads/v3/campaigns/{campaign}/" in paths
