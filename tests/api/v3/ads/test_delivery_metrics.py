@@ -64,6 +64,14 @@ async def test_ad_group_by_day_is_the_sum_of_its_fact_rows(client: httpx.AsyncCl
     assert rows == [{**w, "CTR": pytest.approx(w["CTR"])} for w in want]
     # keys in the documented order: id, bucket, then the metrics as asked
     assert list(rows[0]) == ["AD_GROUP_ID", "DATE", *COUNTS, "CTR"]
+    # one pinner per household: both attribution types give the same rows
+    for kind in ("INDIVIDUAL", "household", "INDIVIDUAL,HOUSEHOLD"):
+        again = await client.get(
+            f"/ads/v3/ad_groups/{group}/delivery_metrics/?{RANGE}&granularity=DAY&metrics={METRICS},CTR"
+            f"&attribution_types={kind}",
+            headers=d.headers,
+        )
+        assert again.status_code == 200 and again.json()["data"] == rows
 
 
 async def test_total_of_each_level_adds_up_and_day_rows_sum_to_it(
@@ -287,7 +295,7 @@ def _path(template: str, ids: dict[str, str]) -> str:
         (f"{RANGE}&data_source=SOMETIMES", "data_source"),
         ("start_date=2026-10-01&end_date=2026-10-02&granularity=HOUR", "start_date"),
         (f"start_date={LAST}&end_date={LAST}&granularity=HOUR&metrics=TOTAL_CONVERSIONS", "metrics"),
-        (f"{RANGE}&attribution_types=HOUSEHOLD", "attribution_types"),
+        (f"{RANGE}&attribution_types=NEIGHBOURHOOD", "attribution_types"),
         (f"{RANGE}&metrics=[IMPRESSION_1", "metrics"),
     ],
 )

@@ -34,6 +34,7 @@ from pinapi.domain.access.principal import Principal
 from pinapi.domain.ads import ad_groups, campaigns, pin_promotions
 from pinapi.domain.ads.campaigns import parse_id
 from pinapi.domain.errors import Invalid
+from pinapi.domain.reporting.export_params import ATTRIBUTION_TYPES
 from pinapi.domain.reporting.query import Row, parse_query, run
 from pinapi.store.tables import Advertiser, PinPromotion
 
@@ -72,14 +73,11 @@ def query_values(params: Params) -> dict[str, Any]:
 
 
 def check_attribution(params: Params) -> None:
-    """``attribution_types`` (v4's INDIVIDUAL or HOUSEHOLD): the engine attributes conversions to
-    individual pinners only, so a household figure would be invented and is refused."""
+    """``attribution_types`` (v4's INDIVIDUAL or HOUSEHOLD), read as async reports read it: the
+    simulated population has one pinner per household, so both give the same conversions."""
     for value in params.items("attribution_types"):
-        if value.upper() != "INDIVIDUAL":
-            raise Invalid(
-                "attribution_types",
-                "must be INDIVIDUAL: conversions are attributed to pinners, not households",
-            )
+        if value.upper() not in ATTRIBUTION_TYPES:
+            raise Invalid("attribution_types", f"must be among {', '.join(ATTRIBUTION_TYPES)}")
 
 
 def wire_rows(rows: Sequence[Row], id_field: str) -> list[dict[str, Any]]:
