@@ -21,20 +21,21 @@ from pinapi.runtime import Runtime
 from pinapi.store.tables import (
     Bill,
     ConversionEvent,
-    DeliveryDimensionHour,
+    DeliveryBreakdown,
     DeliveryHour,
     EngineBilledDay,
     EngineCheckpoint,
     PinPromotion,
 )
 from pinapi.store.tables.facts import METRIC_COLUMNS
+from tests.breakdown_rows import read_dimension_rows
 from tests.engine_db.world import DAY0, DAY_BUDGET, POPULATION, SEED, World, build_world
 from tests.factories import Factory
 
 END = DAY0 + timedelta(days=2)
 FACT_TABLES = {
     "delivery_hours": "pin_promotion_id, hour",
-    "delivery_dimension_hours": "pin_promotion_id, hour, dimension_type, dimension_value",
+    "delivery_breakdowns": "pin_promotion_id, hour",
     "conversion_events": "id",
     "organic_pin_hours": "pin_id, hour",
     "clearing_price_hours": "hour, country, placement",
@@ -106,10 +107,9 @@ async def test_facts_only_for_eligible_promotions_within_budget_and_adding_up(
     async with runtime.sessions() as s:
         promoted = set((await s.scalars(select(DeliveryHour.pin_promotion_id).distinct())).all())
         assert promoted == set(world.delivering.values())
-        dims_promoted = set(
-            (await s.scalars(select(DeliveryDimensionHour.pin_promotion_id).distinct())).all()
-        )
+        dims_promoted = set((await s.scalars(select(DeliveryBreakdown.pin_promotion_id).distinct())).all())
         assert dims_promoted == promoted
+        dims = await read_dimension_rows(s)
         first_later = await s.scalar(
             select(func.min(DeliveryHour.hour)).where(DeliveryHour.ad_group_id == world.scheduled_group)
         )
@@ -146,23 +146,13 @@ async def test_facts_only_for_eligible_promotions_within_budget_and_adding_up(
             )
         ).all():
             totals[(r[0], r[1])] = tuple(int(v) for v in r[2:])
-        breakdown = (
-            await s.execute(
-                select(
-                    DeliveryDimensionHour.dimension_type,
-                    DeliveryDimensionHour.pin_promotion_id,
-                    DeliveryDimensionHour.hour,
-                    *[func.sum(getattr(DeliveryDimensionHour, c)) for c in METRIC_COLUMNS],
-                ).group_by(
-                    DeliveryDimensionHour.dimension_type,
-                    DeliveryDimensionHour.pin_promotion_id,
-                    DeliveryDimensionHour.hour,
-                )
-            )
-        ).all()
         by_type: dict[str, dict[tuple[Any, Any], tuple[int, ...]]] = defaultdict(dict)
-        for row in breakdown:
-            by_type[row[0]][(row[1], row[2])] = tuple(int(v) for v in row[3:])
+        for d in dims:
+            key = (d.pin_promotion_id, d.hour)
+            sums = by_type[d.dimension_type].get(key, (0,) * len(METRIC_COLUMNS))
+            by_type[d.dimension_type][key] = tuple(
+                a + d.metrics[c] for a, c in zip(sums, METRIC_COLUMNS, strict=True)
+            )
         assert set(by_type) == {
             "COUNTRY",
             "REGION",
@@ -176,20 +166,15 @@ async def test_facts_only_for_eligible_promotions_within_budget_and_adding_up(
         for rows in by_type.values():
             assert rows == totals
         for hour, local in (
-            await s.execute(select(DeliveryDimensionHour.hour, DeliveryDimensionHour.local_date).distinct())
+            await s.execute(select(DeliveryBreakdown.hour, DeliveryBreakdown.local_date).distinct())
         ).all():
             assert hour.astimezone(tz).date() == local
         # The CPC group targets the US only.
-        countries = set(
-            (
-                await s.scalars(
-                    select(DeliveryDimensionHour.dimension_value).where(
-                        DeliveryDimensionHour.ad_group_id == world.groups["cpc"],
-                        DeliveryDimensionHour.dimension_type == "COUNTRY",
-                    )
-                )
-            ).all()
-        )
+        countries = {
+            d.dimension_value
+            for d in dims
+            if d.ad_group_id == world.groups["cpc"] and d.dimension_type == "COUNTRY"
+        }
         assert countries == {"US"}
 
         # Conversion events carry their attribution data and entity ids.
@@ -319,23 +304,33 @@ async def test_resimulation_of_a_range_starting_mid_day(runtime: Runtime, world:
 
 
 async def _per_local_day(
-    runtime: Runtime, table: Any, dimension: str | None = None
+    runtime: Runtime, dimension: str | None = None
 ) -> dict[tuple[Any, Any], tuple[int, ...]]:
-    query = select(
-        table.pin_promotion_id, table.local_date, *[func.sum(getattr(table, c)) for c in METRIC_COLUMNS]
-    ).group_by(table.pin_promotion_id, table.local_date)
-    if dimension is not None:
-        query = query.where(table.dimension_type == dimension)
+    """Sums per (promotion, local day): of the totals, or of one dimension's breakdowns."""
+    if dimension is None:
+        t = DeliveryHour
+        query = select(
+            t.pin_promotion_id, t.local_date, *[func.sum(getattr(t, c)) for c in METRIC_COLUMNS]
+        ).group_by(t.pin_promotion_id, t.local_date)
+        async with runtime.sessions() as s:
+            rows = (await s.execute(query)).all()
+        return {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in rows}
     async with runtime.sessions() as s:
-        rows = (await s.execute(query)).all()
-    return {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in rows}
+        dims = await read_dimension_rows(s)
+    out: dict[tuple[Any, Any], tuple[int, ...]] = {}
+    for d in dims:
+        if d.dimension_type == dimension:
+            key = (d.pin_promotion_id, d.local_date)
+            sums = out.get(key, (0,) * len(METRIC_COLUMNS))
+            out[key] = tuple(a + d.metrics[c] for a, c in zip(sums, METRIC_COLUMNS, strict=True))
+    return out
 
 
 async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, world: World) -> None:
     """Chunks that ended more than HOURLY_DAYS before the clock keep one totals row per
     promotion and local day in the chunk; the per-day sums equal those of hourly rows."""
     hourly = await _run(runtime)
-    by_day = await _per_local_day(runtime, DeliveryHour)
+    by_day = await _per_local_day(runtime)
     async with runtime.sessions() as s:
         hourly_rows = await s.scalar(select(func.count()).select_from(DeliveryHour))
     assert hourly_rows == hourly.delivery_rows
@@ -343,7 +338,7 @@ async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, 
     assert isinstance(clock, FixedClock)
     clock.set(END + timedelta(days=HOURLY_DAYS, hours=1))
     daily = await _run(runtime)  # re-simulates the same days, now "old"
-    assert await _per_local_day(runtime, DeliveryHour) == by_day
+    assert await _per_local_day(runtime) == by_day
     for dimension in (
         "COUNTRY",
         "REGION",
@@ -354,7 +349,7 @@ async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, 
         "PLACEMENT",
         "KEYWORD",
     ):
-        assert await _per_local_day(runtime, DeliveryDimensionHour, dimension) == by_day
+        assert await _per_local_day(runtime, dimension) == by_day
     assert daily.delivery_rows < hourly.delivery_rows / 5
     tz = ZoneInfo("America/New_York")
     async with runtime.sessions() as s:
@@ -369,7 +364,7 @@ async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, 
     # inside its UTC-day chunk.
     async with runtime.sessions() as s:
         placed = (
-            await s.execute(select(DeliveryDimensionHour.hour, DeliveryDimensionHour.local_date).distinct())
+            await s.execute(select(DeliveryBreakdown.hour, DeliveryBreakdown.local_date).distinct())
         ).all()
     assert placed
     for hour, local in placed:

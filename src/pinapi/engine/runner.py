@@ -13,8 +13,8 @@ is none at ``a`` but an earlier one at ``c``, it starts at ``c`` instead (re-sim
 [c, a) gives the same facts for the same seed and set-up), and with none at all it starts
 fresh.
 
-Billing: a local day of an advertiser is billed once, through ``billing.record_spend``
-(credits first, per campaign), when a chunk ends at or after the day's end; the amount is
+Billing: a local day of an advertiser is billed once, through ``billing.record_spend_lines``
+(credits first, a line per campaign), when a chunk ends at or after the day's end; the amount is
 the day's spend in ``delivery_hours`` and ``engine_billed_days`` remembers it, so
 re-simulating a billed day never bills it again (its facts are replaced, its bill is not).
 
@@ -164,7 +164,6 @@ class Simulator:
                     break
                 pending = asyncio.ensure_future(asyncio.to_thread(next, gen, None))
                 counts = await asyncio.to_thread(writer.add, result)
-                counts.conversions = await writer.write_extras(session, result)
                 summary.add(counts)
                 if progress is not None:
                     progress(result.hour, counts)
@@ -270,19 +269,15 @@ async def bill_closed_days(session: AsyncSession, *, clock: Clock, setup: Setup,
         period_start, period_end = _day_bounds(day, tz)
         if period_end > until:
             continue
-        total = 0
-        for campaign, amount in lines:
-            if amount > 0:
-                await billing.record_spend(
-                    session,
-                    clock=clock,
-                    advertiser_id=adv,
-                    amount_micro=amount,
-                    period_start=period_start,
-                    period_end=period_end,
-                    campaign_id=campaign,
-                )
-                total += amount
+        await billing.record_spend_lines(
+            session,
+            clock=clock,
+            advertiser_id=adv,
+            period_start=period_start,
+            period_end=period_end,
+            lines=lines,
+        )
+        total = sum(amount for _, amount in lines if amount > 0)
         session.add(
             EngineBilledDay(advertiser_id=adv, local_date=day, amount_micro=total, billed_at=clock.now())
         )

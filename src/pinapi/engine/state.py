@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy as _copy
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,3 +38,41 @@ class EngineState:
 
     def copy(self) -> EngineState:
         return _copy.deepcopy(self)
+
+    # A checkpoint is pickled every simulated day; dense per-segment frequency counts (a few
+    # hundred capped ad groups x 31 days x every segment) would make it hundreds of MB, while
+    # a day of one ad group touches only a small share of the segments.
+    def __getstate__(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["frequency"] = {
+            gid: {day: _sparse(counts) for day, counts in days.items()}
+            for gid, days in self.frequency.items()
+        }
+        # Each simulated hour files its conversions under many future hours: one batch per
+        # hour instead of dozens (the same rows in the same order).
+        out["pending"] = {
+            h: [ConversionBatch.concat(b)] if len(b) > 1 else b for h, b in self.pending.items()
+        }
+        return out
+
+    def __setstate__(self, data: dict[str, Any]) -> None:
+        data = dict(data)
+        data["frequency"] = {
+            gid: {day: _dense(packed) for day, packed in days.items()}
+            for gid, days in data["frequency"].items()
+        }
+        self.__dict__.update(data)
+
+
+def _sparse(counts: npt.NDArray[np.int64]) -> tuple[int, npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+    at = np.flatnonzero(counts)
+    return counts.size, at.astype(np.int32), counts[at]
+
+
+def _dense(packed: Any) -> npt.NDArray[np.int64]:
+    if isinstance(packed, np.ndarray):  # a checkpoint pickled before counts were stored sparse
+        return packed.astype(np.int64, copy=False)
+    size, at, values = packed
+    out = np.zeros(size, dtype=np.int64)
+    out[at] = values
+    return out

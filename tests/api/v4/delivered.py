@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from pinapi.engine.runner import Simulator, simulate
 from pinapi.runtime import Runtime
-from pinapi.store.tables import DeliveryDimensionHour, DeliveryHour, User
+from pinapi.store.tables import DeliveryHour, User
+from tests.breakdown_rows import DimensionRow, read_dimension_rows
 from tests.engine_db.world import DAY0, POPULATION, SEED, World, build_world
 from tests.factories import Factory, bearer
 
@@ -51,7 +52,7 @@ class Delivered:
     owner: User
     headers: dict[str, str]
     hours: list[DeliveryHour]
-    dims: list[DeliveryDimensionHour]
+    dims: list[DimensionRow]
 
     @property
     def advertiser_id(self) -> int:
@@ -70,7 +71,7 @@ async def deliver(runtime: Runtime, factory: Factory, scopes: str = SCOPES) -> D
     async with runtime.sessions() as s:
         owner = await s.get(User, world.advertiser.owner_user_id)
         hours = list(await s.scalars(select(DeliveryHour)))
-        dims = list(await s.scalars(select(DeliveryDimensionHour)))
+        dims = await read_dimension_rows(s)
     assert owner is not None and hours and dims
     token = await factory.token(owner, scopes)
     return Delivered(world, owner, bearer(token), hours, dims)

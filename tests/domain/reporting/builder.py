@@ -17,8 +17,9 @@ from sqlalchemy import insert, update
 
 from pinapi.domain.measurement import events as measurement
 from pinapi.runtime import Runtime
-from pinapi.store.tables import Advertiser, DeliveryDimensionHour, DeliveryHour
+from pinapi.store.tables import Advertiser, DeliveryHour
 from pinapi.store.tables.facts import METRIC_COLUMNS
+from tests.breakdown_rows import write_dimension_rows
 from tests.factories import Factory
 
 _bases = itertools.count(1)
@@ -165,9 +166,9 @@ async def build(
             )
         )
     async with runtime.sessions() as s, s.begin():
-        for table, rows in ((DeliveryHour, world.hours), (DeliveryDimensionHour, world.dims)):
-            for i in range(0, len(rows), 2000):
-                await s.execute(insert(table), rows[i : i + 2000])
+        for i in range(0, len(world.hours), 2000):
+            await s.execute(insert(DeliveryHour), world.hours[i : i + 2000])
+        await write_dimension_rows(s, world.dims)
         await measurement.store_events(s, source="TAG", events=world.events)
     return world
 

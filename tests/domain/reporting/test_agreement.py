@@ -147,11 +147,16 @@ async def test_targeting_rows_of_one_type_sum_to_the_untargeted_rows(
     want = _sum(plain, lambda r: (r.entity_id, r.date))
     delivery = [m for m in ADDITIVE if not CATALOG[m].conversion]
     rows = await _run(runtime, _query(world, level, granularity=granularity, metrics=tuple(delivery)))
+
+    def delivered(sums: dict[Any, dict[str, int | float]]) -> dict[Any, dict[str, int | float]]:
+        # A plain row may hold conversions alone (touched in an hour without delivery); the
+        # targeting rows of its delivery then do not exist.
+        return {k: {m: v[m] for m in delivery} for k, v in sums.items() if any(v[m] for m in delivery)}
+
+    assert rows
     for ttype in {r.targeting_type for r in rows}:
         got = _sum([r for r in rows if r.targeting_type == ttype], lambda r: (r.entity_id, r.date))
-        assert {k: {m: v[m] for m in delivery} for k, v in got.items()} == {
-            k: {m: v[m] for m in delivery} for k, v in want.items()
-        }
+        assert delivered(got) == delivered(want)
     # Conversions split by the types an event records.
     metrics = ("TOTAL_CONVERSIONS", "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR")
     for ttype in ("COUNTRY", "APPTYPE"):

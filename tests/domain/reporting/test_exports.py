@@ -23,12 +23,12 @@ from pinapi.store.tables import (
     AdGroup,
     Advertiser,
     Campaign,
-    DeliveryDimensionHour,
     DeliveryHour,
     PinPromotion,
 )
 from pinapi.store.tables.facts import METRIC_COLUMNS
 from tests.api.v3.ads.builders import AdsBuilder
+from tests.breakdown_rows import write_dimension_rows
 from tests.conftest import START
 from tests.factories import Factory
 
@@ -101,7 +101,7 @@ async def setup(runtime: Runtime, factory: Factory) -> Setup:
             dims.append({**ids, "dimension_type": "COUNTRY", "dimension_value": "CA", **ca})
     async with runtime.sessions() as s, s.begin():
         await s.execute(insert(DeliveryHour), hours)
-        await s.execute(insert(DeliveryDimensionHour), dims)
+        await write_dimension_rows(s, dims)
     return Setup(adv, campaign, groups, promos)
 
 

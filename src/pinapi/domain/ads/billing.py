@@ -3,10 +3,12 @@
 The profile is created with the advertiser when the ads code calls ``ensure_profile``, and
 lazily on the first billing read or recorded spend otherwise, so every advertiser has one.
 
-``record_spend`` is what the delivery engine calls: spend of one period (a day, say) lands
-in that period's bill, paid first from unexpired ad credits of the advertiser's currency
-(soonest to expire first) and only then charged. A bill stays PENDING while its period is
-open; once the period has ended (by the clock) it settles by billing type:
+``record_spend`` adds spend of one period (a day, say) to that period's bill;
+``record_spend_lines`` adds several campaigns' spend of a period at once, which is what the
+delivery engine calls for each advertiser-local day. Spend is paid first from unexpired ad
+credits of the advertiser's currency (soonest to expire first) and only then charged. A
+bill stays PENDING while its period is open; once the period has ended (by the clock) it
+settles by billing type:
 
 - nothing left to charge (all paid by credits) → COMPED;
 - INVOICE → INVOICED; INTERNAL → INTERNAL; CREDIT_CARD, RECURRING, PREPAID → PAID (charged
@@ -18,6 +20,7 @@ micro-currency; nothing here rounds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -91,13 +94,19 @@ def _settle(bill: Bill, billing_type: str, now: datetime) -> None:
         bill.charge_time = now
 
 
-def _add_line(lines: list[Any], key: str, ident: str, extra: dict[str, Any], amount: int) -> list[Any]:
+def _add_lines(lines: list[Any], key: str, additions: list[tuple[str, dict[str, Any], int]]) -> list[Any]:
+    """``lines`` with each ``(ident, extra, amount)`` added to the line of that ident, or
+    appended as a new line; a new list of new dicts, so the JSON column sees a change."""
     out = [dict(x) for x in lines]
+    at: dict[Any, dict[str, Any]] = {}
     for line in out:
-        if line.get(key) == ident:
-            line["spendInMicroCurrency"] += amount
-            return out
-    out.append({key: ident, **extra, "spendInMicroCurrency": amount})
+        at.setdefault(line.get(key), line)
+    for ident, extra, amount in additions:
+        found = at.get(ident)
+        if found is None:
+            found = at[ident] = {key: ident, **extra, "spendInMicroCurrency": 0}
+            out.append(found)
+        found["spendInMicroCurrency"] += amount
     return out
 
 
@@ -153,14 +162,67 @@ async def record_spend(
     period_end: datetime,
     campaign_id: int | None = None,
 ) -> Bill:
-    """Add ``amount_micro`` of spend to the bill of ``[period_start, period_end)``."""
-    if amount_micro < 0:
+    """Add ``amount_micro`` of spend to the bill of ``[period_start, period_end)`` (the bill
+    is opened even for zero spend, so callers always get one back)."""
+    bill = await _record(
+        session,
+        clock=clock,
+        advertiser_id=advertiser_id,
+        period_start=period_start,
+        period_end=period_end,
+        lines=[(campaign_id, amount_micro)],
+        open_empty=True,
+    )
+    assert bill is not None  # open_empty: never None
+    return bill
+
+
+async def record_spend_lines(
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    advertiser_id: int,
+    period_start: datetime,
+    period_end: datetime,
+    lines: Sequence[tuple[int | None, int]],
+) -> Bill | None:
+    """Add a period's spend lines ``(campaign_id, amount_micro)`` to its bill at once.
+
+    The effect is that of ``record_spend`` once per line in order, at the cost of one: the
+    delivery engine bills a day of every campaign of an advertiser together. Zero lines are
+    skipped; when all are zero no bill is opened and None is returned.
+    """
+    return await _record(
+        session,
+        clock=clock,
+        advertiser_id=advertiser_id,
+        period_start=period_start,
+        period_end=period_end,
+        lines=lines,
+        open_empty=False,
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    advertiser_id: int,
+    period_start: datetime,
+    period_end: datetime,
+    lines: Sequence[tuple[int | None, int]],
+    open_empty: bool,
+) -> Bill | None:
+    if any(amount < 0 for _, amount in lines):
         raise Invalid("amount_micro", "must not be negative")
     if period_end <= period_start:
         raise Invalid("period_end", "must be after period_start")
     advertiser = await session.get(Advertiser, advertiser_id)
     if advertiser is None:
         raise Invalid("advertiser_id", f"no advertiser {advertiser_id}")
+    lines = [(campaign, amount) for campaign, amount in lines if amount > 0]
+    if not lines and not open_empty:
+        return None
     profile = await ensure_profile(session, clock=clock, advertiser_id=advertiser_id)
     now = clock.now()
     bill = await session.scalar(
@@ -174,22 +236,46 @@ async def record_spend(
         )
     elif bill.end_time != period_end:
         raise Invalid("period_end", "differs from the period already billed from this start")
-    # Credits first: soonest to expire first, then oldest.
+    total = sum(amount for _, amount in lines)
+    if total > 0:
+        await _pay_from_credits(session, advertiser=advertiser, bill=bill, amount=total, since=period_start)
+    bill.spend_micro += total
+    campaigns = list(dict.fromkeys(c for c, _ in lines if c is not None))
+    if campaigns:
+        rows = await session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaigns)))
+        names: dict[int, str] = {ident: name for ident, name in rows}
+        bill.details = _add_lines(
+            bill.details,
+            "campaignId",
+            [(str(c), {"campaignName": names.get(c) or ""}, amount) for c, amount in lines if c is not None],
+        )
+    bill.updated_at = now
+    _settle(bill, profile.billing_type, now)
+    await session.flush()
+    return bill
+
+
+async def _pay_from_credits(
+    session: AsyncSession, *, advertiser: Advertiser, bill: Bill, amount: int, since: datetime
+) -> None:
+    """Pay up to ``amount`` from the advertiser's credits still valid at ``since``: soonest
+    to expire first, then oldest. Spending the lines one by one would take the same credits
+    in the same order, so the sum is taken at once."""
     credits = (
         await session.scalars(
             select(AdCredit)
             .where(
-                AdCredit.advertiser_id == advertiser_id,
+                AdCredit.advertiser_id == advertiser.id,
                 AdCredit.currency == advertiser.currency,
                 AdCredit.remaining_micro > 0,
-                or_(AdCredit.expires_at.is_(None), AdCredit.expires_at > period_start),
+                or_(AdCredit.expires_at.is_(None), AdCredit.expires_at > since),
             )
             .order_by(AdCredit.expires_at.is_(None), AdCredit.expires_at, AdCredit.id)
             .with_for_update()
         )
     ).all()
-    left = amount_micro
-    discounts = bill.discount_details
+    left = amount
+    used_lines: list[tuple[str, dict[str, Any], int]] = []
     for credit in credits:
         if left == 0:
             break
@@ -197,24 +283,11 @@ async def record_spend(
         credit.remaining_micro -= used
         left -= used
         bill.credit_micro += used
-        discounts = _add_line(
-            discounts,
-            "creditId",
-            str(credit.id),
-            {"name": credit.name, "type": MARKETING_OFFER_CREDIT_APPLIED},
-            used,
+        used_lines.append(
+            (str(credit.id), {"name": credit.name, "type": MARKETING_OFFER_CREDIT_APPLIED}, used)
         )
-    bill.discount_details = discounts
-    bill.spend_micro += amount_micro
-    if campaign_id is not None:
-        name = await session.scalar(select(Campaign.name).where(Campaign.id == campaign_id)) or ""
-        bill.details = _add_line(
-            bill.details, "campaignId", str(campaign_id), {"campaignName": name}, amount_micro
-        )
-    bill.updated_at = now
-    _settle(bill, profile.billing_type, now)
-    await session.flush()
-    return bill
+    if used_lines:
+        bill.discount_details = _add_lines(bill.discount_details, "creditId", used_lines)
 
 
 async def settle_due(session: AsyncSession, *, clock: Clock, advertiser_id: int) -> int:

@@ -1,11 +1,13 @@
 """Report queries: read the parameters of a delivery-metrics request and answer it from the facts.
 
-A query is answered by at most two aggregations in the database: the delivery facts
-(``delivery_hours``, or ``delivery_dimension_hours`` at the targeting levels) grouped by the
-level's entity and the time bucket, and, when conversion metrics are asked for, the
-attributed ``conversion_events`` grouped the same way and by touch type and event. Python
-only merges the two, folds days into weeks or months (and UTC hours into local hours), and
-computes the metrics from each row's summed bases, so a rate is always a ratio of sums.
+A query is answered by at most two aggregations: the delivery facts grouped by the level's
+entity and the time bucket (``delivery_hours`` in the database; at the targeting levels the
+packed ``delivery_breakdowns`` of the same rows, summed per targeting value by
+``reporting.breakdowns`` since no database can group inside a packed value), and, when
+conversion metrics are asked for, the attributed ``conversion_events`` grouped the same way
+and by touch type and event. Python only merges the two, folds days into weeks or months
+(and UTC hours into local hours), and computes the metrics from each row's summed bases, so
+a rate is always a ratio of sums.
 When there is nothing to merge or fold (TOTAL and DAY without conversion metrics, outside
 the targeting levels) the database orders its groups and they are read in batches straight
 into column blocks; a 150,000-row report then costs little more than the aggregation itself.
@@ -43,8 +45,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.errors import Invalid
 from pinapi.domain.reporting import books
+from pinapi.domain.reporting.breakdowns import breakdown_sums
 from pinapi.domain.reporting.catalog import CATALOG, EVENTS, TOUCHES, bases_of, resolve
-from pinapi.store.tables import Advertiser, ConversionEvent, DeliveryDimensionHour, DeliveryHour
+from pinapi.store.tables import Advertiser, ConversionEvent, DeliveryBreakdown, DeliveryHour
 from pinapi.store.tables.facts import METRIC_COLUMNS
 
 LEVELS = (
@@ -336,28 +339,55 @@ def _date_span(advertiser: Advertiser, query: ReportQuery, now: datetime) -> tup
     return query.start_date, end
 
 
+def _delivery_keys(table: Any, query: ReportQuery) -> list[Any]:
+    """The columns the delivery facts group by: the level's entity and the time bucket."""
+    keys: list[Any] = [getattr(table, _ENTITY[query.base_level])]
+    if query.granularity == "HOUR":
+        keys.append(table.hour)
+    elif query.granularity != "TOTAL":
+        keys.append(table.local_date)
+    return keys
+
+
+def _delivery_where(
+    table: Any, query: ReportQuery, start: date, end: date, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The rows of either delivery table (totals or breakdowns) the query reads."""
+    where = _filters(table, query)
+    where += [table.local_date >= start, table.local_date <= end]
+    if query.data_source == "REALTIME":
+        where.append(table.hour < books.realtime_cutoff(now))
+    return where
+
+
 def _delivery_select(
     query: ReportQuery, cols: Sequence[str], start: date, end: date, now: datetime, *, ordered: bool = False
 ) -> Select[Any]:
-    table: Any = DeliveryDimensionHour if query.targeting else DeliveryHour
-    entity = getattr(table, _ENTITY[query.base_level])
-    group: list[Any] = [entity]
-    if query.granularity == "HOUR":
-        group.append(table.hour)
-    elif query.granularity != "TOTAL":
-        group.append(table.local_date)
-    if query.targeting:
-        group += [table.dimension_type, table.dimension_value]
+    table = DeliveryHour
+    group = _delivery_keys(table, query)
     sums = [func.sum(getattr(table, c)).cast(BigInteger) for c in cols]
-    where = _filters(table, query)
-    where += [table.local_date >= start, table.local_date <= end]
-    if query.targeting and query.targeting_types is not None:
-        types = query.targeting_types
-        where.append(table.dimension_type.in_(types) if len(types) > 1 else table.dimension_type == types[0])
-    if query.data_source == "REALTIME":
-        where.append(table.hour < books.realtime_cutoff(now))
-    stmt = select(*group, *sums).where(*where).group_by(*group)
+    stmt = select(*group, *sums).where(*_delivery_where(table, query, start, end, now)).group_by(*group)
     return stmt.order_by(*group) if ordered else stmt
+
+
+async def _delivery_rows(
+    session: AsyncSession, query: ReportQuery, cols: Sequence[str], start: date, end: date, now: datetime
+) -> Sequence[Sequence[Any]]:
+    """The delivery groups ``(*keys, [targeting type, targeting value,] *sums of cols)``, in
+    no particular order; the targeting levels sum the packed breakdowns instead of SQL."""
+    if not query.targeting:
+        found: Sequence[Sequence[Any]] = (
+            await session.execute(_delivery_select(query, cols, start, end, now))
+        ).all()
+        return found
+    table = DeliveryBreakdown
+    return await breakdown_sums(
+        session,
+        _delivery_keys(table, query),
+        _delivery_where(table, query, start, end, now),
+        cols,
+        query.targeting_types,
+    )
 
 
 def _conversion_select(
@@ -578,18 +608,18 @@ async def _merged(
     cols = plan.delivery or [METRIC_COLUMNS[0]]
     width = len(plan.delivery)
     tail = [0] * (nbases - width)
-    result = await session.execute(_delivery_select(query, cols, start, end, now))
+    found_rows = await _delivery_rows(session, query, cols, start, end, now)
     n_keys = 1 + (gran != "TOTAL") + 2 * targeting
     if gran in ("TOTAL", "DAY"):
         # The database's groups are the report's rows: no merging needed.
-        for r in result.all():
+        for r in found_rows:
             d = r[1] if gran == "DAY" else None
             key: Key = (
                 (r[0], d, None, r[n_keys - 2], r[n_keys - 1]) if targeting else (r[0], d, None, None, None)
             )
             rows[key] = [*r[n_keys : n_keys + width], *tail]
     else:
-        for r in result.all():
+        for r in found_rows:
             h: int | None = None
             if gran == "HOUR":
                 d, h = _local_hour(zone, r[1])

@@ -1,9 +1,9 @@
 """What the delivery engine writes and reporting reads: hourly fact rows and their keepers.
 
 * ``DeliveryHour``: one row per pin promotion and UTC hour with every metric (the totals);
-  ``DeliveryDimensionHour``: the same metrics broken down by ONE targeting dimension per row
-  (``dimension_type`` COUNTRY, REGION, AGE_BUCKET, GENDER, APPTYPE, PLACEMENT, KEYWORD), so
-  the rows of any one dimension of a promotion-hour sum exactly to its ``DeliveryHour`` row.
+  ``DeliveryBreakdown``: beside each of them, the same metrics broken down by every
+  targeting dimension (COUNTRY, REGION, LOCALE, AGE_BUCKET, GENDER, APPTYPE, PLACEMENT,
+  KEYWORD), packed into one value; the sums of any one dimension equal the totals row.
   Both carry the ad group, campaign and advertiser ids and the advertiser-local date of the
   hour, so "one ad group over 30 days by day" and "an advertiser over a date range" each read
   one index range without joins.
@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pinapi.store.tables.base import Base
@@ -86,24 +86,45 @@ class DeliveryHour(_DeliveryMetrics, Base):
     local_date: Mapped[date] = mapped_column(Date)
 
 
-class DeliveryDimensionHour(_DeliveryMetrics, Base):
-    __tablename__ = "delivery_dimension_hours"
+class DeliveryBreakdown(Base):
+    """The targeting breakdowns of one ``DeliveryHour`` row, packed into one value.
+
+    A promotion-hour holds a few dozen (dimension value, metric) sums; stored one row per
+    dimension value they were most of a month's simulation (15 M rows for 5,000 promotions),
+    packed they are one row per ``DeliveryHour`` row. ``entries`` is read and written only
+    through ``store.breakdowns``; the id and date columns are the same as ``DeliveryHour``'s
+    so reports filter both tables alike.
+    """
+
+    __tablename__ = "delivery_breakdowns"
     __table_args__ = (
-        Index("ix_delivery_dims_ad_group_date", "ad_group_id", "dimension_type", "local_date"),
-        Index("ix_delivery_dims_advertiser_date", "advertiser_id", "dimension_type", "local_date"),
-        Index("ix_delivery_dims_hour", "hour"),
+        Index("ix_delivery_breakdowns_ad_group_date", "ad_group_id", "local_date"),
+        Index("ix_delivery_breakdowns_campaign_date", "campaign_id", "local_date"),
+        Index("ix_delivery_breakdowns_advertiser_date", "advertiser_id", "local_date"),
+        Index("ix_delivery_breakdowns_hour", "hour"),
     )
 
     pin_promotion_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hour: Mapped[datetime] = mapped_column(primary_key=True)
-    dimension_type: Mapped[str] = mapped_column(String(20), primary_key=True)
-    dimension_value: Mapped[str] = mapped_column(String(100), primary_key=True)
-    """The targeting value (country code, region code, age bucket, ...); KEYWORD rows use the
-    keyword id, or "" for impressions that matched no keyword."""
     ad_group_id: Mapped[int] = mapped_column(BigInteger)
     campaign_id: Mapped[int] = mapped_column(BigInteger)
     advertiser_id: Mapped[int] = mapped_column(BigInteger)
     local_date: Mapped[date] = mapped_column(Date)
+    entries: Mapped[bytes] = mapped_column(LargeBinary)
+    """(value code, metric, amount) records, see ``store.breakdowns.RECORD``."""
+
+
+class DeliveryDimensionValue(Base):
+    """The (dimension type, value) behind each code of the packed breakdowns."""
+
+    __tablename__ = "delivery_dimension_values"
+    __table_args__ = (UniqueConstraint("dimension_type", "dimension_value"),)
+
+    code: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    dimension_type: Mapped[str] = mapped_column(String(20))
+    dimension_value: Mapped[str] = mapped_column(String(100))
+    """The targeting value (country code, region code, age bucket, ...); KEYWORD values are
+    keyword ids, or "" for impressions that matched no keyword."""
 
 
 class ConversionEvent(Base):

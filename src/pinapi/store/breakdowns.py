@@ -1,0 +1,137 @@
+"""The packed format of ``delivery_breakdowns.entries`` and its value codes.
+
+Why packed: a promotion-hour's breakdowns are a few dozen (dimension value, metric) sums,
+most of them zero. One row per dimension value costs a database row (five B-tree inserts)
+per sum that is not even stored compactly; one value of fixed-size records per promotion-hour
+costs one row, and readers decode thousands of them with one ``numpy.frombuffer``.
+
+An entry is a ``RECORD``: the code of a (dimension type, value) pair, the index of a metric
+in ``METRIC_COLUMNS`` and the summed amount. Only non-zero sums are stored; every dimension
+type of a row partitions the same impressions, so the amounts of one type and metric add up
+to the ``DeliveryHour`` row beside it.
+
+Codes are a 32-bit hash of the pair, so every process (a live engine, a ``simulate`` run)
+computes the same code without coordinating; ``delivery_dimension_values`` names them for
+readers, and ``register`` refuses a hash collision instead of mixing two values.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pinapi.store.tables.facts import METRIC_COLUMNS, DeliveryDimensionValue
+
+RECORD = np.dtype([("code", "<u4"), ("metric", "u1"), ("amount", "<i8")])
+"""13 bytes, unaligned: (value code, metric index, amount)."""
+I64 = npt.NDArray[np.int64]
+Pair = tuple[str, str]
+
+
+def value_code(dimension_type: str, value: str) -> int:
+    return zlib.crc32(f"{dimension_type}\x1f{value}".encode())
+
+
+def pack(codes: npt.ArrayLike, metrics: npt.ArrayLike, amounts: npt.ArrayLike) -> bytes:
+    """One row's entries (equal-length arrays; zero amounts are dropped)."""
+    amount = np.asarray(amounts, dtype=np.int64)
+    keep = amount != 0
+    out = np.empty(int(keep.sum()), dtype=RECORD)
+    out["code"] = np.asarray(codes, dtype=np.int64)[keep]
+    out["metric"] = np.asarray(metrics, dtype=np.int64)[keep]
+    out["amount"] = amount[keep]
+    return out.tobytes()
+
+
+def pack_many(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> list[bytes]:
+    """The entries of ``rows`` rows at once: entry i belongs to row ``row[i]``. Entries need
+    not be sorted (already sorted ones skip the sort); zero amounts are dropped."""
+    keep = np.flatnonzero(amounts)
+    kept = row[keep]
+    order = keep if bool(np.all(kept[1:] >= kept[:-1])) else keep[np.argsort(kept, kind="stable")]
+    rec = np.empty(order.size, dtype=RECORD)
+    rec["code"] = codes[order]
+    rec["metric"] = metrics[order]
+    rec["amount"] = amounts[order]
+    bounds = np.searchsorted(row[order], np.arange(rows + 1)) * RECORD.itemsize
+    buf = rec.tobytes()
+    b = bounds.tolist()
+    return [buf[b[i] : b[i + 1]] for i in range(rows)]
+
+
+def unpack(blobs: Sequence[bytes]) -> tuple[I64, I64, I64, I64]:
+    """(row index, code, metric, amount) of every entry of ``blobs``, as int64 arrays."""
+    sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
+    if sizes.size and np.any(sizes % RECORD.itemsize):
+        raise ValueError("a breakdown value is not a whole number of records")
+    rec = np.frombuffer(b"".join(blobs), dtype=RECORD)
+    row = np.repeat(np.arange(len(blobs), dtype=np.int64), sizes // RECORD.itemsize)
+    return (
+        row,
+        rec["code"].astype(np.int64),
+        rec["metric"].astype(np.int64),
+        rec["amount"].astype(np.int64),
+    )
+
+
+def metric_index(column: str) -> int:
+    return METRIC_COLUMNS.index(column)
+
+
+async def register(session: AsyncSession, pairs: Iterable[Pair], known: dict[int, Pair]) -> dict[int, Pair]:
+    """Make sure every pair has its code row; ``known`` (code -> pair) is what the caller has
+    already registered and is updated in place. Raises on a hash collision."""
+    wanted: dict[int, Pair] = {}
+    for pair in pairs:
+        code = value_code(*pair)
+        seen = known.get(code) or wanted.get(code)
+        if seen is not None and seen != pair:
+            raise RuntimeError(f"breakdown value codes collide: {seen} and {pair}")
+        if seen is None:
+            wanted[code] = pair
+    if not wanted:
+        return known
+    stored = await names(session, wanted)
+    for code, pair in stored.items():
+        if wanted[code] != pair:
+            raise RuntimeError(f"breakdown value codes collide: {pair} and {wanted[code]}")
+    new = [
+        DeliveryDimensionValue(code=c, dimension_type=p[0], dimension_value=p[1])
+        for c, p in wanted.items()
+        if c not in stored
+    ]
+    if new:
+        session.add_all(new)
+        await session.flush()
+    known.update(wanted)
+    return known
+
+
+async def names(session: AsyncSession, codes: Iterable[int]) -> dict[int, Pair]:
+    """code -> (dimension type, value) for the given codes that are registered."""
+    wanted = sorted(set(int(c) for c in codes))
+    out: dict[int, Pair] = {}
+    t = DeliveryDimensionValue
+    for i in range(0, len(wanted), 500):
+        part = wanted[i : i + 500]
+        for code, dt, dv in (
+            await session.execute(select(t.code, t.dimension_type, t.dimension_value).where(t.code.in_(part)))
+        ).all():
+            out[int(code)] = (dt, dv)
+    return out
+
+
+def rows_by_pair(blob: bytes, pairs: Mapping[int, Pair]) -> dict[Pair, dict[str, int]]:
+    """One value's sums as {(type, value): {metric column: amount}} (tests, debugging)."""
+    _, code, metric, amount = unpack([blob])
+    out: dict[Pair, dict[str, int]] = {}
+    for c, m, a in zip(code.tolist(), metric.tolist(), amount.tolist(), strict=True):
+        sums = out.setdefault(pairs[c], {})
+        col = METRIC_COLUMNS[m]
+        sums[col] = sums.get(col, 0) + a
+    return out

@@ -1,0 +1,274 @@
+"""A period's spend lines billed at once: the same bill, credits and details as one call per
+line, for one load and one flush."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pinapi.domain.access.principal import Principal
+from pinapi.domain.ads import billing, offers
+from pinapi.domain.errors import Invalid
+from pinapi.runtime import Runtime
+from pinapi.store.tables import AdCredit, Advertiser, Bill, Campaign
+from tests.api.v3.ads.builders import AdsBuilder
+from tests.factories import Factory
+
+DAY1 = datetime(2026, 11, 1, tzinfo=UTC)  # over by the clock's now: its bill settles
+DAY2 = DAY1 + timedelta(days=1)  # still open: its bill stays PENDING
+DAY3 = DAY2 + timedelta(days=1)
+GHOST_CAMPAIGN = 987_654_321  # spend of a campaign since deleted: a line with an empty name
+
+
+async def _advertiser(factory: Factory, runtime: Runtime, name: str) -> tuple[Advertiser, Campaign, Campaign]:
+    owner = await factory.user(name)
+    adv = await factory.advertiser(owner)
+    traffic = await AdsBuilder(runtime).campaign(adv)
+    awareness = await AdsBuilder(runtime).campaign(adv, "AWARENESS")
+    return adv, traffic, awareness
+
+
+async def _credits(runtime: Runtime, adv: Advertiser) -> list[AdCredit]:
+    """Four credits: HOLIDAY50 (expires in 60 days), WELCOME100 (90 days), one that never
+    expires and one already expired by DAY1 (never used)."""
+    principal = Principal(user_id=adv.owner_user_id, app_id=0, scopes=frozenset())
+    now = runtime.clock.now()
+    async with runtime.sessions() as s, s.begin():
+        out = [
+            await offers.redeem(
+                s, clock=runtime.clock, principal=principal, advertiser_id=adv.id, offer_code=code
+            )
+            for code in ("WELCOME100", "HOLIDAY50")
+        ]
+        for code, expires in (("FOREVER20", None), ("GONE10", DAY1 - timedelta(hours=1))):
+            credit = AdCredit(
+                advertiser_id=adv.id,
+                offer_code=code,
+                name=f"{code} credit",
+                currency=adv.currency,
+                amount_micro=20_000_000 if expires is None else 10_000_000,
+                remaining_micro=20_000_000 if expires is None else 10_000_000,
+                expires_at=expires,
+                created_at=now,
+            )
+            s.add(credit)
+            out.append(credit)
+    return out
+
+
+async def _state(s: AsyncSession, adv: Advertiser) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    bills = (
+        await s.scalars(select(Bill).where(Bill.advertiser_id == adv.id).order_by(Bill.start_time))
+    ).all()
+    credits = (
+        await s.execute(
+            select(AdCredit.offer_code, AdCredit.remaining_micro)
+            .where(AdCredit.advertiser_id == adv.id)
+            .order_by(AdCredit.offer_code)
+        )
+    ).all()
+    return (
+        [
+            (
+                b.start_time,
+                b.end_time,
+                b.currency,
+                b.status,
+                b.spend_micro,
+                b.credit_micro,
+                b.charge_time,
+                b.details,
+                b.discount_details,
+                b.updated_at,
+            )
+            for b in bills
+        ],
+        [tuple(c) for c in credits],
+    )
+
+
+async def _spend_lines(
+    s: AsyncSession,
+    runtime: Runtime,
+    adv: Advertiser,
+    lines: list[tuple[int | None, int]],
+    start: datetime = DAY1,
+    end: datetime | None = None,
+) -> Bill | None:
+    return await billing.record_spend_lines(
+        s,
+        clock=runtime.clock,
+        advertiser_id=adv.id,
+        period_start=start,
+        period_end=end or start + timedelta(days=1),
+        lines=lines,
+    )
+
+
+@contextmanager
+def _statements(runtime: Runtime) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+
+
+@pytest.mark.parametrize("start", [DAY1, DAY2], ids=["settled", "pending"])
+async def test_lines_at_once_equal_one_call_per_line(
+    factory: Factory, runtime: Runtime, start: datetime
+) -> None:
+    adv, traffic, awareness = await _advertiser(factory, runtime, "batcher")
+    welcome, holiday, forever, _ = await _credits(runtime, adv)
+    # A bill already holding spend, details and a discount line that the lines add to.
+    async with runtime.sessions() as s, s.begin():
+        await billing.record_spend(
+            s,
+            clock=runtime.clock,
+            advertiser_id=adv.id,
+            amount_micro=5_000_000,
+            period_start=start,
+            period_end=start + timedelta(days=1),
+            campaign_id=awareness.id,
+        )
+    lines: list[tuple[int | None, int]] = [
+        (traffic.id, 30_000_000),
+        (None, 7_000_000),
+        (awareness.id, 0),
+        (awareness.id, 25_000_000),
+        (traffic.id, 40_000_000),
+        (GHOST_CAMPAIGN, 3_000_000),
+        (awareness.id, 80_000_000),
+    ]
+
+    async with runtime.sessions() as s:
+        for campaign, amount in lines:
+            await billing.record_spend(
+                s,
+                clock=runtime.clock,
+                advertiser_id=adv.id,
+                amount_micro=amount,
+                period_start=start,
+                period_end=start + timedelta(days=1),
+                campaign_id=campaign,
+            )
+        one_by_one = await _state(s, adv)
+        await s.rollback()
+
+    async with runtime.sessions() as s, s.begin():
+        bill = await _spend_lines(s, runtime, adv, lines, start)
+        assert bill is not None and bill.start_time == start
+        assert await _state(s, adv) == one_by_one
+    async with runtime.sessions() as s:
+        stored = await _state(s, adv)
+    assert stored == one_by_one
+
+    # And what that is: 190 of spend, of which the 170 of valid credit pays 5 + 165 (soonest
+    # to expire first, the expired credit untouched) and 20 is charged.
+    [(_, end, currency, status, spend, credit, charge_time, details, discounts, _)] = stored[0]
+    assert (end, currency, spend, credit) == (start + timedelta(days=1), "USD", 190_000_000, 170_000_000)
+    if start == DAY1:
+        assert (status, charge_time) == ("PAID", runtime.clock.now())
+    else:
+        assert (status, charge_time) == ("PENDING", None)
+    assert details == [
+        {
+            "campaignId": str(awareness.id),
+            "campaignName": "AWARENESS campaign",
+            "spendInMicroCurrency": 110_000_000,
+        },
+        {
+            "campaignId": str(traffic.id),
+            "campaignName": "TRAFFIC campaign",
+            "spendInMicroCurrency": 70_000_000,
+        },
+        {"campaignId": str(GHOST_CAMPAIGN), "campaignName": "", "spendInMicroCurrency": 3_000_000},
+    ]
+    assert discounts == [
+        {"creditId": str(c.id), "name": c.name, "type": 2, "spendInMicroCurrency": used}
+        for c, used in ((holiday, 50_000_000), (welcome, 100_000_000), (forever, 20_000_000))
+    ]
+    assert stored[1] == [("FOREVER20", 0), ("GONE10", 10_000_000), ("HOLIDAY50", 0), ("WELCOME100", 0)]
+
+
+async def test_zero_lines_open_no_bill(factory: Factory, runtime: Runtime) -> None:
+    adv, traffic, awareness = await _advertiser(factory, runtime, "idle")
+    async with runtime.sessions() as s, s.begin():
+        assert await _spend_lines(s, runtime, adv, []) is None
+        assert await _spend_lines(s, runtime, adv, [(traffic.id, 0), (None, 0), (awareness.id, 0)]) is None
+    async with runtime.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Bill)) == 0
+    # Zero lines beside others are skipped: no detail line for them.
+    async with runtime.sessions() as s, s.begin():
+        bill = await _spend_lines(s, runtime, adv, [(traffic.id, 0), (awareness.id, 4_000_000)])
+        assert bill is not None and bill.spend_micro == 4_000_000 and bill.status == "PAID"
+        assert [d["campaignId"] for d in bill.details] == [str(awareness.id)]
+
+
+async def test_bad_input_names_the_field_and_changes_nothing(factory: Factory, runtime: Runtime) -> None:
+    adv, traffic, _ = await _advertiser(factory, runtime, "careless")
+    async with runtime.sessions() as s, s.begin():
+        await _spend_lines(s, runtime, adv, [(traffic.id, 1_000_000)])
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"advertiser_id": adv.id, "lines": [(traffic.id, 2_000_000), (None, -1)]}, "amount_micro"),
+        ({"advertiser_id": adv.id, "period_end": DAY1}, "period_end"),
+        ({"advertiser_id": adv.id, "period_end": DAY1 - timedelta(hours=1)}, "period_end"),
+        ({"advertiser_id": adv.id, "period_end": DAY3}, "period_end"),  # DAY1's bill ends at DAY2
+        ({"advertiser_id": 424_242}, "advertiser_id"),
+        ({"advertiser_id": 424_242, "lines": [(None, 0)]}, "advertiser_id"),
+    ]
+    for overrides, field in cases:
+        kwargs: dict[str, Any] = {
+            "period_start": DAY1,
+            "period_end": DAY2,
+            "lines": [(traffic.id, 2_000_000)],
+            **overrides,
+        }
+        async with runtime.sessions() as s:
+            with pytest.raises(Invalid) as err:
+                await billing.record_spend_lines(s, clock=runtime.clock, **kwargs)
+            assert err.value.field == field, overrides
+    async with runtime.sessions() as s:
+        bills = (await s.scalars(select(Bill))).all()
+        assert [(b.spend_micro, b.start_time) for b in bills] == [(1_000_000, DAY1)]
+
+
+async def test_statements_do_not_grow_with_lines(factory: Factory, runtime: Runtime) -> None:
+    adv, traffic, awareness = await _advertiser(factory, runtime, "many")
+    more = [
+        await AdsBuilder(runtime).campaign(adv, objective) for objective in ("VIDEO_VIEW", "CONSIDERATION")
+    ]
+    async with runtime.sessions() as s, s.begin():
+        await _spend_lines(s, runtime, adv, [(traffic.id, 1_000_000)])
+
+    async def count(lines: list[tuple[int | None, int]]) -> int:
+        with _statements(runtime) as seen:
+            async with runtime.sessions() as s, s.begin():
+                await _spend_lines(s, runtime, adv, lines)
+        return len(seen)
+
+    one = await count([(traffic.id, 1_000_000)])
+    many = await count(
+        [(c.id, 1_000_000 + i) for i, c in enumerate([traffic, awareness, *more, awareness])] + [(None, 5)]
+    )
+    assert many == one
+    async with runtime.sessions() as s:
+        bill = await s.scalar(select(Bill).where(Bill.advertiser_id == adv.id))
+        assert bill is not None and bill.spend_micro == 2_000_000 + 5 * 1_000_000 + 0 + 1 + 2 + 3 + 4 + 5
+        assert [d["campaignName"] for d in bill.details] == [
+            "TRAFFIC campaign",
+            "AWARENESS campaign",
+            "VIDEO_VIEW campaign",
+            "CONSIDERATION campaign",
+        ]
