@@ -14,9 +14,10 @@ is none at ``a`` but an earlier one at ``c``, it starts at ``c`` instead (re-sim
 fresh.
 
 Billing: a local day of an advertiser is billed once, through ``billing.record_spend_lines``
-(credits first, a line per campaign), when a chunk ends at or after the day's end; the amount is
-the day's spend in ``delivery_hours`` and ``engine_billed_days`` remembers it, so
-re-simulating a billed day never bills it again (its facts are replaced, its bill is not).
+(credits first, a line per campaign), when a chunk ends at or after the day's end; the
+amount is the day's spend in the engine's books (what its ``delivery_hours`` rows sum to)
+and ``engine_billed_days`` remembers it, so re-simulating a billed day never bills it again
+(its facts are replaced, its bill is not).
 
 The numpy work of an hour runs in a worker thread, so a server's event loop keeps serving
 requests while the engine runs.
@@ -43,7 +44,7 @@ from pinapi.engine.population import Population, build_population
 from pinapi.engine.simulate import Engine, EngineConfig
 from pinapi.engine.state import EngineState
 from pinapi.engine.writer import HOURLY_DAYS, AdvertiserInfo, HourCounts, Writer, delete_range
-from pinapi.store.tables import DeliveryHour, EngineBilledDay, EngineCheckpoint
+from pinapi.store.tables import EngineBilledDay, EngineCheckpoint
 
 HOUR = timedelta(hours=1)
 ProgressFn = Callable[[datetime, HourCounts], None]
@@ -179,7 +180,9 @@ class Simulator:
         summary.delivery_rows += totals
         summary.dimension_rows += breakdowns
         await self.checkpoint(session, clock=clock, hour=end, state=state)
-        summary.days_billed += await bill_closed_days(session, clock=clock, setup=setup, until=end)
+        summary.days_billed += await bill_closed_days(
+            session, clock=clock, setup=setup, state=state, until=end
+        )
         summary.start = summary.start or start
         summary.end = end
 
@@ -230,7 +233,9 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def bill_closed_days(session: AsyncSession, *, clock: Clock, setup: Setup, until: datetime) -> int:
+async def bill_closed_days(
+    session: AsyncSession, *, clock: Clock, setup: Setup, state: EngineState, until: datetime
+) -> int:
     """Bill each advertiser-local day that ended by ``until`` and was not billed yet."""
     zones = {a.id: ZoneInfo(a.time_zone) for a in setup.advertisers}
     billed = {
@@ -243,24 +248,16 @@ async def bill_closed_days(session: AsyncSession, *, clock: Clock, setup: Setup,
             )
         ).all()
     }
-    # Only days that can have closed in this chunk (chunks are at most a day; a local day is
-    # at most 25 hours): their hours all lie in the three days before ``until``.
-    spend = (
-        await session.execute(
-            select(
-                DeliveryHour.advertiser_id,
-                DeliveryHour.local_date,
-                DeliveryHour.campaign_id,
-                func.sum(DeliveryHour.spend_in_micro_dollar),
-            )
-            .where(DeliveryHour.hour >= until - timedelta(days=3), DeliveryHour.hour < until)
-            .group_by(DeliveryHour.advertiser_id, DeliveryHour.local_date, DeliveryHour.campaign_id)
-            .order_by(DeliveryHour.advertiser_id, DeliveryHour.local_date, DeliveryHour.campaign_id)
-        )
-    ).all()
+    # The spend of a campaign's local day is in the engine's books (the same charges the fact
+    # rows sum). Only days that can have closed in this chunk: chunks are at most a day and
+    # a local day at most 25 hours, so they end in the three days before ``until``.
+    advertiser_of = {c.id: c.advertiser_id for c in setup.campaigns}
+    since = (until - timedelta(days=3)).date().isoformat()
     per_day: dict[tuple[int, date], list[tuple[int, int]]] = {}
-    for adv, day, campaign, amount in spend:
-        per_day.setdefault((adv, day), []).append((campaign, int(amount or 0)))
+    for (campaign, iso), amount in sorted(state.campaign_day_spend.items()):
+        adv = advertiser_of.get(campaign)
+        if adv is not None and iso >= since and amount > 0:
+            per_day.setdefault((adv, date.fromisoformat(iso)), []).append((campaign, amount))
     done = 0
     for (adv, day), lines in per_day.items():
         tz = zones.get(adv)
