@@ -15,8 +15,8 @@ from sqlalchemy import func, select, text
 from pinapi.domain.clock import FixedClock
 from pinapi.domain.errors import Invalid
 from pinapi.domain.measurement import events as measurement
+from pinapi.engine.folding import HOURLY_DAYS
 from pinapi.engine.runner import Simulator, Summary, simulate
-from pinapi.engine.writer import HOURLY_DAYS
 from pinapi.runtime import Runtime
 from pinapi.store.tables import (
     Bill,

@@ -39,11 +39,12 @@ from pinapi.domain.ads import billing
 from pinapi.domain.clock import Clock
 from pinapi.engine.entities import Setup
 from pinapi.engine.facts import HourResult
+from pinapi.engine.folding import HOURLY_DAYS, AdvertiserInfo, HourCounts
 from pinapi.engine.loader import ads_dimensions, load_setup
 from pinapi.engine.population import Population, build_population
 from pinapi.engine.simulate import Engine, EngineConfig
 from pinapi.engine.state import EngineState
-from pinapi.engine.writer import HOURLY_DAYS, AdvertiserInfo, HourCounts, Writer, delete_range
+from pinapi.engine.writer import Writer, delete_range
 from pinapi.store.tables import EngineBilledDay, EngineCheckpoint
 
 HOUR = timedelta(hours=1)
