@@ -144,6 +144,9 @@ def simulate(
     population: Annotated[
         int | None, typer.Option(help="Pinners (default PINAPI_ENGINE_POPULATION).")
     ] = None,
+    processes: Annotated[
+        int, typer.Option(help="2: the engine runs in a child process while this one stores.")
+    ] = 2,
 ) -> None:
     """Run the delivery engine over a range of hours, replacing that range's facts."""
     from datetime import UTC, date, datetime, time, timedelta
@@ -160,6 +163,9 @@ def simulate(
         raise typer.Exit(2)
     if days <= 0:
         console.print("[red]error:[/red] --days must be positive")
+        raise typer.Exit(2)
+    if processes not in (1, 2):
+        console.print("[red]error:[/red] --processes must be 1 or 2")
         raise typer.Exit(2)
 
     async def main() -> None:
@@ -197,7 +203,13 @@ def simulate(
                     bar.update(task, advance=1, description=hour.strftime("%Y-%m-%d %H:00"))
 
                 summary = await run_range(
-                    runtime.sessions, clock=runtime.clock, simulator=sim, start=start, end=end, progress=step
+                    runtime.sessions,
+                    clock=runtime.clock,
+                    simulator=sim,
+                    start=start,
+                    end=end,
+                    progress=step,
+                    processes=processes,
                 )
             async with runtime.sessions() as session:
                 rows = (
@@ -222,7 +234,7 @@ def simulate(
                 )
             console.print(table)
             console.print(
-                f"fact rows: {summary.delivery_rows:,} totals, {summary.dimension_rows:,} by dimension; "
+                f"fact rows: {summary.delivery_rows:,} totals, {summary.dimension_rows:,} breakdowns; "
                 f"conversions: {summary.conversions:,}; advertiser-days billed: {summary.days_billed}"
             )
 

@@ -138,3 +138,5 @@ async def test_simulate_command_on_a_fresh_data_dir(tmp_path: Path) -> None:
     assert reversed_range.exit_code == 2 and "must not be before --from" in reversed_range.output
     not_a_date = await asyncio.to_thread(_cli, tmp_path, "simulate", "--from", "tomorrow", "--to", "x")
     assert not_a_date.exit_code == 2 and "must be dates YYYY-MM-DD" in not_a_date.output
+    three = await asyncio.to_thread(_cli, tmp_path, "simulate", "--processes", "3")
+    assert three.exit_code == 2 and "--processes must be 1 or 2" in three.output

@@ -42,13 +42,14 @@ FACT_TABLES = {
 }
 
 
-async def _run(runtime: Runtime, start: Any = DAY0, end: Any = END) -> Summary:
+async def _run(runtime: Runtime, start: Any = DAY0, end: Any = END, processes: int = 1) -> Summary:
     return await simulate(
         runtime.sessions,
         clock=runtime.clock,
         simulator=Simulator(seed=SEED, population=POPULATION),
         start=start,
         end=end,
+        processes=processes,
     )
 
 
@@ -223,6 +224,21 @@ async def test_resimulation_is_byte_identical_and_bills_once(runtime: Runtime, w
 
     tail = await _run(runtime, start=DAY0 + timedelta(days=1))  # restores the checkpoint at day 1
     assert tail.hours == 24
+    assert await _dump(runtime) == before
+
+    # Simulated in a child process while this one stores: the same facts and checkpoints.
+    seen: list[datetime] = []
+    child = await simulate(
+        runtime.sessions,
+        clock=runtime.clock,
+        simulator=Simulator(seed=SEED, population=POPULATION),
+        start=DAY0,
+        end=END,
+        processes=2,
+        progress=lambda hour, _: seen.append(hour),
+    )
+    assert child.hours == 48 and child.delivery_rows == first.delivery_rows
+    assert seen == [DAY0 + timedelta(hours=h) for h in range(48)]
     assert await _dump(runtime) == before
 
     async with runtime.sessions() as s:

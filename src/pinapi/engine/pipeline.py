@@ -1,0 +1,141 @@
+"""A long simulation on two cores: the engine and the fold in a child process, storing here.
+
+Why: simulating a month at benchmark size is about half numpy (traffic, auctions, folding
+hours into rows) and half database work (inserting the rows, billing, checkpoints). In one
+process the two take turns on the interpreter lock; split across processes they overlap,
+and the month costs about the larger half instead of the sum.
+
+The child gets everything it needs up front (seed, population size, the set-up, the state
+to start from, the chunks and whether each is hourly) and sends back, in order, one
+``("hour", hour, counts)`` message per simulated hour and one ``("chunk", start, end,
+folded, state)`` message per chunk, the state pickled as it is at the chunk's end. The pipe
+holds at most about one chunk, so the child runs at most one chunk ahead of the storing and
+memory stays bounded. The facts are the same as a run in one process: the same engine and
+fold code, the same state, in the same order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pickle
+import sys
+import traceback
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.connection import Connection
+from typing import Any
+
+from pinapi.engine.entities import Setup
+from pinapi.engine.folding import AdvertiserInfo, FoldedChunk, Folder, HourCounts
+from pinapi.engine.loader import ads_dimensions
+from pinapi.engine.population import build_population
+from pinapi.engine.simulate import Engine, EngineConfig
+from pinapi.engine.state import EngineState
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """What the child simulates."""
+
+    seed: int
+    population: int
+    setup: Setup
+    state: EngineState
+    chunks: list[tuple[datetime, datetime, bool]]
+    """(start, end, hourly) of each chunk, in order."""
+    advertisers: Mapping[int, AdvertiserInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class Hour:
+    hour: datetime
+    counts: HourCounts
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    start: datetime
+    end: datetime
+    folded: FoldedChunk
+    state: bytes
+    """The pickled ``EngineState`` at ``end``."""
+
+
+def _child(conn: Connection, work: Work) -> None:
+    """The child process: simulate and fold every chunk, sending the results in order."""
+    try:
+        population = build_population(ads_dimensions(), work.population, seed=work.seed)
+        engine = Engine(population, EngineConfig(seed=work.seed))
+        folder = Folder(population, work.advertisers)
+        state = work.state
+        for start, end, hourly in work.chunks:
+            folder.begin(start, end, hourly=hourly)
+            for result in engine.run(work.setup, state, start, end):
+                conn.send(Hour(result.hour, folder.add(result)))
+            conn.send(Chunk(start, end, folder.finish(), pickle.dumps(state, protocol=5)))
+    except BaseException:  # every failure goes to the parent, which raises it
+        with contextlib.suppress(OSError):  # OSError: the parent stopped listening
+            conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def serve(argv: list[str]) -> None:
+    """The child's entry (``serve([_, IN_FD, OUT_FD])``): read the work from one pipe,
+    answer on the other."""
+    inbox = Connection(int(argv[1]), writable=False)
+    work = inbox.recv()
+    inbox.close()
+    _child(Connection(int(argv[2]), readable=False), work)
+
+
+class ChildFailed(RuntimeError):
+    """The engine's child process failed; the message holds its traceback."""
+
+
+async def run_in_child(work: Work) -> AsyncGenerator[Hour | Chunk, None]:
+    """The child's messages as they come; the child is stopped when the caller stops early.
+
+    The child is a fresh interpreter calling ``serve`` (not ``multiprocessing``'s spawn, which
+    re-imports the parent's main script and so depends on how the parent was started); the
+    work and the results travel as pickles over two pipes."""
+    work_r, work_w = os.pipe()
+    out_r, out_w = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys; from pinapi.engine.pipeline import serve; serve(sys.argv)",
+        str(work_r),
+        str(out_w),
+        pass_fds=(work_r, out_w),
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    os.close(work_r)
+    os.close(out_w)
+    receiver = Connection(out_r, writable=False)
+    expected = len(work.chunks)
+    try:
+        outbox = Connection(work_w, readable=False)
+        try:
+            await asyncio.to_thread(outbox.send, work)
+        finally:
+            outbox.close()
+        while expected:
+            try:
+                message: Any = await asyncio.to_thread(receiver.recv)
+            except EOFError:
+                code = await process.wait()
+                raise ChildFailed(f"the engine process ended early (exit code {code})") from None
+            if isinstance(message, tuple):
+                raise ChildFailed(f"the engine process failed:\n{message[1]}")
+            if isinstance(message, Chunk):
+                expected -= 1
+            yield message
+    finally:
+        receiver.close()
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
