@@ -9,7 +9,7 @@ import pytest
 
 from pinapi.engine.entities import AdGroup, Advertiser, Campaign, Pin, PinPromotion, Setup
 from pinapi.engine.folding import AdvertiserInfo
-from pinapi.engine.pipeline import ChildFailed, Chunk, Hour, Work, run_in_child
+from pinapi.engine.pipeline import ChildFailed, Work, run_in_child
 from pinapi.engine.state import EngineState
 
 START = datetime(2026, 11, 2, 0, tzinfo=UTC)
@@ -46,17 +46,10 @@ def _work(population: int, hours: tuple[int, ...] = (3, 2)) -> Work:
     )
 
 
-async def test_hours_then_their_chunk_in_order() -> None:
-    kinds = [
-        (type(m).__name__, m.hour if isinstance(m, Hour) else m.start)
-        async for m in run_in_child(_work(20_000))
-    ]
-    assert kinds == [
-        *[("Hour", START + timedelta(hours=h)) for h in range(3)],
-        ("Chunk", START),
-        *[("Hour", START + timedelta(hours=h)) for h in (3, 4)],
-        ("Chunk", START + timedelta(hours=3)),
-    ]
+async def test_chunks_in_order_with_their_hours() -> None:
+    got = [(m.start, m.end, [h.hour for h in m.hours]) async for m in run_in_child(_work(20_000))]
+    at = [START + timedelta(hours=h) for h in range(6)]
+    assert got == [(at[0], at[3], at[0:3]), (at[3], at[5], at[3:5])]
 
 
 async def test_a_failure_in_the_child_is_raised_with_its_traceback() -> None:
@@ -68,7 +61,6 @@ async def test_a_failure_in_the_child_is_raised_with_its_traceback() -> None:
 async def test_stopping_early_stops_the_child() -> None:
     stream = run_in_child(_work(20_000, hours=(2, 2, 2)))
     first = await anext(stream)
-    assert isinstance(first, Hour)
+    assert first.folded.totals["pin_promotion_id"]
     await stream.aclose()  # the child is terminated and reaped, nothing is left running
-    chunk_seen = [m async for m in run_in_child(_work(20_000, hours=(1,))) if isinstance(m, Chunk)]
-    assert len(chunk_seen) == 1 and chunk_seen[0].folded.totals["pin_promotion_id"]
+    assert len([m async for m in run_in_child(_work(20_000, hours=(1,)))]) == 1

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import numpy as np
 from sqlalchemy import func, select
 
 from pinapi.domain.access import users
 from pinapi.runtime import Runtime
-from pinapi.store.tables import User
+from pinapi.store.bulk import bulk_insert
+from pinapi.store.tables import OrganicPinHour, User
 
 
 async def test_savepoint_release_does_not_commit_the_outer_transaction(runtime: Runtime) -> None:
@@ -28,3 +32,23 @@ async def test_rolled_back_savepoint_keeps_the_outer_work(runtime: Runtime) -> N
     async with runtime.sessions() as session:
         names = list(await session.scalars(select(User.username)))
     assert names == ["outer"]
+
+
+async def test_a_bulk_insert_as_the_first_statement_rolls_back(runtime: Runtime) -> None:
+    """PostgreSQL's COPY runs on the raw connection: it must still be inside the transaction."""
+    async with runtime.sessions() as session:
+        await session.begin()
+        stored = await bulk_insert(
+            session,
+            OrganicPinHour.__table__,
+            {
+                "pin_id": np.array([1, 2]),
+                "hour": [datetime(2026, 10, 1, tzinfo=UTC)] * 2,
+                **{c: np.array([3, 4]) for c in ("impression", "closeup", "save", "clickthrough")},
+                "outbound_click": [0, 1],
+            },
+        )
+        assert stored == 2
+        await session.rollback()
+    async with runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OrganicPinHour)) == 0

@@ -32,11 +32,12 @@ import numpy as np
 import numpy.typing as npt
 
 from pinapi.domain.measurement import events as measurement
-from pinapi.engine.conversions import EVENTS, TOUCHES
+from pinapi.engine.conversions import EVENTS, TOUCHES, ConversionBatch
 from pinapi.engine.dimensions import PLACEMENTS
 from pinapi.engine.facts import METRICS, DeliveryFacts, HourResult
+from pinapi.engine.kernels import pair_sums
 from pinapi.engine.population import Population
-from pinapi.engine.rollup import VALUE_BITS, Buffer, Entries, nonzero_columns, run_sums, runs
+from pinapi.engine.rollup import VALUE_BITS, Buffer, Entries, runs
 from pinapi.store.breakdowns import pack_many, value_code
 from pinapi.store.tables.facts import METRIC_COLUMNS
 
@@ -100,7 +101,7 @@ class FoldedChunk:
     """``delivery_breakdowns`` columns (ids, hour, local date, packed entries)."""
     values: list[tuple[str, str]]
     """Every (dimension type, value) the entries may name, for their code rows."""
-    events: list[measurement.NewEvent]
+    events: measurement.EventColumns | None
     organic: dict[str, list[Any]]
     prices: list[dict[str, Any]]
 
@@ -132,6 +133,12 @@ class Folder:
             self._lookup[key] = np.array([self._value(dim_type, c) for c in codes[key]], dtype=np.int64)
         self._zones = {i: ZoneInfo(a.time_zone) for i, a in advertisers.items()}
         self._countries = [c.code for c in dims.countries]
+        self._adv_ids = np.array(sorted(advertisers), dtype=np.int64)
+        infos = [advertisers[a] for a in self._adv_ids.tolist()] + [AdvertiserInfo("UTC", "USD")]
+        self._zone_names = tuple(dict.fromkeys(i.time_zone for i in infos))
+        self._currencies = tuple(dict.fromkeys(i.currency for i in infos))
+        self._adv_zone = np.array([self._zone_names.index(i.time_zone) for i in infos], dtype=np.int64)
+        self._adv_currency = np.array([self._currencies.index(i.currency) for i in infos], dtype=np.int64)
         self._day_start: dict[tuple[int, int], datetime] = {}
         self.begin(datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(3600, UTC))
 
@@ -159,7 +166,8 @@ class Folder:
         self._pids: list[int] = []
         self._ids: list[tuple[int, int, int]] = []
         self._totals = Buffer()
-        self._events: list[measurement.NewEvent] = []
+        self._event_ids: list[I64] = []
+        self._event_batches: list[ConversionBatch] = []
         self._organic_rows: dict[str, list[Any]] = {
             name: []
             for name in ("pin_id", "hour", "impression", "closeup", "save", "clickthrough", "outbound_click")
@@ -185,7 +193,9 @@ class Folder:
         hour_bits = hour_slot if self.hourly else 0
         if not 0 <= hour_bits < 1 << _HOUR_BITS:
             raise ValueError("a chunk holds at most 32 hours")
-        metrics = np.stack([facts.metrics[m] for m in METRICS]).astype(np.int64, copy=False)
+        metrics = np.empty((n, len(METRICS)), dtype=np.int64)  # row-major for the kernel
+        for m, name in enumerate(METRICS):
+            metrics[:, m] = facts.metrics[name]
         pid = facts.pin_promotion_id
         starts = runs(pid)
         run_pid = pid[starts].tolist()
@@ -213,8 +223,7 @@ class Folder:
             ],
             dtype=np.int64,
         )
-        row_nonzero = nonzero_columns(metrics)
-        totals = run_sums(metrics, starts, row_nonzero)
+        totals = self._breakdowns(facts, base | hour_bits, starts, metrics)
         self._totals.add(base | hour_bits, totals)
         run_adv_arr = np.array(run_adv, dtype=np.int64)
         advs, inv = np.unique(run_adv_arr, return_inverse=True)
@@ -226,17 +235,12 @@ class Folder:
             sums = np.bincount(inv.reshape(-1), weights=totals[METRICS.index(name)], minlength=advs.size)
             assert target is not None
             target.update(zip(advs.tolist(), sums.astype(np.int64).tolist(), strict=True))
-
-        self._breakdowns(facts, base | hour_bits, starts, metrics, row_nonzero)
         return counts
 
-    def _breakdowns(
-        self, facts: DeliveryFacts, keys: I64, starts: I64, metrics: I64, nonzero: list[I64]
-    ) -> None:
-        """Sum one hour's rows per (promotion run, dimension value) for every dimension at once.
-
-        Value indices are small and shared by all dimensions, so (run, value) is a dense
-        index: one ``bincount`` per metric over the rows of every dimension, no sort."""
+    def _breakdowns(self, facts: DeliveryFacts, keys: I64, starts: I64, metrics: I64) -> I64:
+        """Sum one hour's rows per (promotion run, dimension value) for every dimension at once
+        (value indices are shared by all dimensions; ``kernels.pair_sums`` does the sums);
+        returns the runs' totals (metrics x runs)."""
         n = len(facts)
         lengths = np.diff(np.append(starts, n))
         run_of_row = np.repeat(np.arange(starts.size, dtype=np.int64), lengths)
@@ -248,32 +252,17 @@ class Folder:
         values = [self._lookup[key][self.attributes[key][seg]] for _, key in DIMENSIONS[: _KEYWORD - 1]]
         values.append(self._lookup["placement"][facts.placement.astype(np.int64, copy=False)])
         values.append(kw_values[kw_inv.reshape(-1)])
-        nv, dims = len(self._values), len(values)
-        space = starts.size * nv
-        flat = (run_of_row[None, :] * nv + np.stack(values)).reshape(-1)
-        occupied = np.flatnonzero(np.bincount(flat, minlength=space))
-        lut = np.empty(space, dtype=np.int64)
-        lut[occupied] = np.arange(occupied.size, dtype=np.int64)
-        index = lut[flat].reshape(dims, n)
-        sums = np.zeros((occupied.size, len(nonzero)), dtype=np.float64)
-        for m, idx in enumerate(nonzero):
-            if idx.size == n:
-                sums[:, m] = np.bincount(
-                    index.reshape(-1), weights=np.tile(metrics[m], dims), minlength=sums.shape[0]
-                )
-            elif idx.size:
-                sums[:, m] = np.bincount(
-                    index[:, idx].reshape(-1), weights=np.tile(metrics[m, idx], dims), minlength=sums.shape[0]
-                )
-        pair, metric = np.nonzero(sums)  # row-major: ordered by run, then value
-        amount = sums[pair, metric].astype(np.int64)
-        run, value = np.divmod(occupied[pair], nv)
+        (run, value, metric, amount), totals = pair_sums(
+            run_of_row, np.stack(values), metrics, starts.size, len(self._values)
+        )
         if self.hourly:
             # Keys of an hourly chunk never repeat: the hour's rows are final, pack them now.
             codes = np.array(self._codes, dtype=np.int64)[value]
             self._packed.append((keys, pack_many(run, codes, metric, amount, keys.size)))
         else:
             self._entries.add(keys[run], value, metric, amount)
+        out: I64 = totals.T
+        return out
 
     def _row_hour(self, advertiser_id: int, day_ordinal: int) -> datetime:
         """Where a row covering a local day's hours of this chunk is stored."""
@@ -328,7 +317,7 @@ class Folder:
             totals=columns,
             breakdowns=packed,
             values=list(self._values),
-            events=self._events,
+            events=self._event_columns(),
             organic=self._organic_rows,
             prices=self._prices,
         )
@@ -377,31 +366,40 @@ class Folder:
         if n >= 1 << EVENT_ID_BITS:
             raise ValueError("too many conversion events in one hour")
         base = (int(result.hour.timestamp()) // 3600) << EVENT_ID_BITS
-        seg_codes = self.population.codes(batch.segment)
-        cols = {k: getattr(batch, k).tolist() for k in batch.__dataclass_fields__ if k != "segment"}
-        fallback = AdvertiserInfo("UTC", "USD")
-        for i in range(n):
-            adv = cols["advertiser_id"][i]
-            info = self.advertisers.get(adv, fallback)
-            self._events.append(
-                measurement.NewEvent(
-                    id=base | i,
-                    advertiser_id=adv,
-                    campaign_id=cols["campaign_id"][i],
-                    ad_group_id=cols["ad_group_id"][i],
-                    pin_promotion_id=cols["pin_promotion_id"][i],
-                    event_type=EVENTS[cols["event"][i]],
-                    event_time=datetime.fromtimestamp(cols["time"][i], UTC),
-                    touch_type=TOUCHES[cols["touch"][i]],
-                    touch_time=datetime.fromtimestamp(cols["touch_time"][i], UTC),
-                    value_micro=cols["value_micro"][i],
-                    quantity=cols["quantity"][i],
-                    currency=info.currency,
-                    time_zone=info.time_zone,
-                    country=seg_codes["country"][i],
-                    app_type=seg_codes["app_type"][i],
-                )
-            )
+        self._event_ids.append(base | np.arange(n, dtype=np.int64))
+        self._event_batches.append(batch)
+
+    def _event_columns(self) -> measurement.EventColumns | None:
+        """The chunk's conversions as the store's columns (codes, not strings per event)."""
+        if not self._event_batches:
+            return None
+        b = ConversionBatch.concat(self._event_batches)
+        # Advertisers the set-up does not name (none in practice) report in UTC and USD.
+        pos = np.searchsorted(self._adv_ids, b.advertiser_id)
+        pos = np.minimum(pos, self._adv_ids.size)
+        known = pos < self._adv_ids.size
+        known[known] = self._adv_ids[pos[known]] == b.advertiser_id[known]
+        pos[~known] = self._adv_ids.size
+        pop = self.population
+        countries = tuple(c.code for c in pop.dims.countries)
+        app_types = tuple(a.code for a in pop.dims.app_types)
+        return measurement.EventColumns(
+            id=np.concatenate(self._event_ids),
+            advertiser_id=b.advertiser_id,
+            campaign_id=b.campaign_id,
+            ad_group_id=b.ad_group_id,
+            pin_promotion_id=b.pin_promotion_id,
+            event_type=measurement.Coded(EVENTS, b.event),
+            event_time=b.time,
+            touch_type=measurement.Coded(TOUCHES, b.touch),
+            touch_time=b.touch_time,
+            value_micro=b.value_micro,
+            quantity=b.quantity,
+            currency=measurement.Coded(self._currencies, self._adv_currency[pos]),
+            time_zone=measurement.Coded(self._zone_names, self._adv_zone[pos]),
+            country=measurement.Coded(countries, pop.country[b.segment]),
+            app_type=measurement.Coded(app_types, pop.app_type[b.segment]),
+        )
 
     def _buffer_prices(self, result: HourResult) -> None:
         p = result.prices

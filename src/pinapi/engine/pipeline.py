@@ -7,11 +7,11 @@ and the month costs about the larger half instead of the sum.
 
 The child gets everything it needs up front (seed, population size, the set-up, the state
 to start from, the chunks and whether each is hourly) and sends back, in order, one
-``("hour", hour, counts)`` message per simulated hour and one ``("chunk", start, end,
-folded, state)`` message per chunk, the state pickled as it is at the chunk's end. The pipe
-holds at most about one chunk, so the child runs at most one chunk ahead of the storing and
-memory stays bounded. The facts are the same as a run in one process: the same engine and
-fold code, the same state, in the same order.
+``Chunk`` per chunk: its hours' counts, its folded rows and the state pickled as it is at
+the chunk's end. One message per chunk and nothing in between: while this process stores
+chunk k the child simulates chunk k + 1 and then waits to hand it over, so the two overlap
+fully and memory stays bounded to about two chunks. The facts are the same as a run in one
+process: the same engine and fold code, the same state, in the same order.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class Hour:
 class Chunk:
     start: datetime
     end: datetime
+    hours: list[Hour]
     folded: FoldedChunk
     state: bytes
     """The pickled ``EngineState`` at ``end``."""
@@ -73,9 +74,8 @@ def _child(conn: Connection, work: Work) -> None:
         state = work.state
         for start, end, hourly in work.chunks:
             folder.begin(start, end, hourly=hourly)
-            for result in engine.run(work.setup, state, start, end):
-                conn.send(Hour(result.hour, folder.add(result)))
-            conn.send(Chunk(start, end, folder.finish(), pickle.dumps(state, protocol=5)))
+            hours = [Hour(r.hour, folder.add(r)) for r in engine.run(work.setup, state, start, end)]
+            conn.send(Chunk(start, end, hours, folder.finish(), pickle.dumps(state, protocol=5)))
     except BaseException:  # every failure goes to the parent, which raises it
         with contextlib.suppress(OSError):  # OSError: the parent stopped listening
             conn.send(("error", traceback.format_exc()))
@@ -96,7 +96,7 @@ class ChildFailed(RuntimeError):
     """The engine's child process failed; the message holds its traceback."""
 
 
-async def run_in_child(work: Work) -> AsyncGenerator[Hour | Chunk, None]:
+async def run_in_child(work: Work) -> AsyncGenerator[Chunk, None]:
     """The child's messages as they come; the child is stopped when the caller stops early.
 
     The child is a fresh interpreter calling ``serve`` (not ``multiprocessing``'s spawn, which
@@ -131,8 +131,7 @@ async def run_in_child(work: Work) -> AsyncGenerator[Hour | Chunk, None]:
                 raise ChildFailed(f"the engine process ended early (exit code {code})") from None
             if isinstance(message, tuple):
                 raise ChildFailed(f"the engine process failed:\n{message[1]}")
-            if isinstance(message, Chunk):
-                expected -= 1
+            expected -= 1
             yield message
     finally:
         receiver.close()

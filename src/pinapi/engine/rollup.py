@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pinapi.engine.facts import METRICS
+from pinapi.engine.kernels import merge_sums
 
 I64 = npt.NDArray[np.int64]
 COMPACT_ROWS = 400_000
@@ -62,19 +63,6 @@ def sum_by(
         if idx.size:
             out[m] = np.bincount(group[idx], weights=metrics[m, idx], minlength=u)
     return sorted_keys[starts], out
-
-
-def run_sums(metrics: I64, starts: I64, nonzero: list[I64]) -> I64:
-    """Sums of consecutive runs of columns (``np.add.reduceat``, but skipping zeros)."""
-    n = metrics.shape[1]
-    change = np.zeros(n, dtype=np.int64)
-    change[starts] = 1
-    group = np.cumsum(change) - 1
-    out = np.zeros((metrics.shape[0], starts.size), dtype=np.int64)
-    for m, idx in enumerate(nonzero):
-        if idx.size:
-            out[m] = np.bincount(group[idx], weights=metrics[m, idx], minlength=starts.size)
-    return out
 
 
 @dataclass
@@ -147,14 +135,8 @@ def dense(ids: I64) -> tuple[I64, I64]:
 
 def merge_entries(key: I64, value: I64, metric: I64, amount: I64) -> tuple[I64, I64, I64, I64]:
     """Sum entries sharing (row key, value, metric). Row keys of a chunk are a few thousand
-    promotion-days and values a few hundred, so every step is a dense lookup (no sort of
-    the millions of entries); the result comes ordered by (row key, value, metric)."""
+    promotion-days and values a few hundred, so rows are numbered through a lookup table and
+    the sums are one compiled pass; the result comes ordered by (row key, value, metric)."""
     rows, r = dense(key)
-    values, v = dense(value)
-    pairs, p = dense(r * values.size + v)
-    width = 1 << METRIC_BITS
-    sums = np.bincount(p * width + metric, weights=amount, minlength=pairs.size * width)
-    at = np.flatnonzero(sums)
-    pair, m = np.divmod(at, width)
-    r2, v2 = np.divmod(pairs[pair], values.size)
-    return rows[r2], values[v2], m, sums[at].astype(np.int64)
+    r2, v2, m, total = merge_sums(r, value, metric, amount, rows.size, int(value.max()) + 1, 1 << METRIC_BITS)
+    return rows[r2], v2, m, total

@@ -41,7 +41,7 @@ from pinapi.engine.entities import Setup
 from pinapi.engine.facts import HourResult
 from pinapi.engine.folding import HOURLY_DAYS, AdvertiserInfo, HourCounts
 from pinapi.engine.loader import ads_dimensions, load_setup
-from pinapi.engine.pipeline import Chunk, Hour, Work, run_in_child
+from pinapi.engine.pipeline import Chunk, Work, run_in_child
 from pinapi.engine.population import Population, build_population
 from pinapi.engine.simulate import Engine, EngineConfig
 from pinapi.engine.state import EngineState
@@ -395,11 +395,10 @@ async def _simulate_in_child(
             await simulator.checkpoint(session, clock=clock, hour=parts[0][0], state=state)
     registered: dict[int, Pair] = {}
     async for message in run_in_child(work):
-        if isinstance(message, Hour):
-            summary.add(message.counts)
+        for hour in message.hours:
+            summary.add(hour.counts)
             if progress is not None:
-                progress(message.hour, message.counts)
-            continue
+                progress(hour.hour, hour.counts)
         async with sessions() as session, session.begin():
             await simulator.store_chunk(
                 session, clock=clock, setup=setup, chunk=message, registered=registered, summary=summary

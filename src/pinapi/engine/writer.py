@@ -35,8 +35,8 @@ async def store(session: AsyncSession, folded: FoldedChunk, registered: dict[int
     totals = await bulk_insert(session, DeliveryHour.__table__, folded.totals)
     await register(session, folded.values, registered)
     breakdowns = await bulk_insert(session, DeliveryBreakdown.__table__, folded.breakdowns)
-    if folded.events:
-        await measurement.store_events(session, source="ENGINE", events=folded.events)
+    if folded.events is not None:
+        await measurement.store_event_columns(session, source="ENGINE", columns=folded.events)
     await bulk_insert(session, OrganicPinHour.__table__, folded.organic)
     for i in range(0, len(folded.prices), _BATCH):
         await session.execute(insert(ClearingPriceHour), folded.prices[i : i + _BATCH])

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import FromClause
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +22,12 @@ _SQLITE_BATCH = 20_000
 _SQLITE_CACHE_KIB = 131_072
 
 
-async def bulk_insert(session: AsyncSession, table: FromClause, columns: Mapping[str, Sequence[Any]]) -> int:
-    """Insert the rows given column-wise (name -> values, equal lengths) into ``table`` on the
-    session's connection; returns the number of rows."""
+async def bulk_insert(
+    session: AsyncSession, table: FromClause, columns: Mapping[str, Sequence[Any] | npt.NDArray[Any]]
+) -> int:
+    """Insert the rows given column-wise (name -> values, equal lengths; numpy arrays become
+    plain Python values) into ``table`` on the session's connection; returns the number of
+    rows."""
     name = getattr(table, "name", None)
     if not isinstance(name, str):
         raise TypeError("bulk_insert needs a table")
@@ -32,10 +37,17 @@ async def bulk_insert(session: AsyncSession, table: FromClause, columns: Mapping
         return 0
     conn = await session.connection()
     dialect = conn.dialect
+    plain: dict[str, Sequence[Any]] = {
+        c: v.tolist() if isinstance(v, np.ndarray) else v for c, v in columns.items()
+    }
     if dialect.name == "postgresql":
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
-        records = list(zip(*(columns[c] for c in names), strict=True))
+        if not driver.is_in_transaction():
+            # The driver opens the session's transaction lazily, at its first statement: COPY
+            # on the raw connection before one would commit on its own and outlive a rollback.
+            await conn.exec_driver_sql("SELECT 1")
+        records = list(zip(*(plain[c] for c in names), strict=True))
         await driver.copy_records_to_table(name, records=records, columns=names)
         return n
     # Fact tables grow by millions of rows with four indexes each: a larger page cache keeps
@@ -43,7 +55,7 @@ async def bulk_insert(session: AsyncSession, table: FromClause, columns: Mapping
     await conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
     cols: list[Sequence[Any]] = []
     for column in names:
-        values = columns[column]
+        values = plain[column]
         proc = table.c[column].type._cached_bind_processor(dialect)
         if proc is not None:
             # Only a few distinct values per such column (hours, dates): encode each once.

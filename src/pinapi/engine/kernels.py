@@ -1,0 +1,153 @@
+"""Compiled loops of the fold (numba).
+
+Why compiled: an hour's breakdowns are sums over every fact row x every dimension x every
+non-zero metric. In numpy that is one pass over all of them per metric (25 passes over a
+few hundred thousand entries an hour, plus the temporaries), most of a month's fold time;
+one compiled pass touches each non-zero value once. Both kernels index (row, value) pairs
+through a dense lookup table, since rows and values of a chunk are small integers, and
+return their sums ordered by (row, value, metric) with zero sums left out, which is the
+order ``store.breakdowns.pack_many`` packs without sorting. Metrics come row-major (fact
+rows x metrics), so a row's metrics are one cache line.
+
+``cache=True`` keeps the machine code beside this module, so only the first process after
+an install compiles (about a second).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+I64 = npt.NDArray[np.int64]
+
+
+@numba.njit(cache=True, nogil=True)
+def _sums(
+    row: I64, values: I64, metrics: I64, n_rows: int, nv: int
+) -> tuple[I64, I64, I64, I64, I64]:  # pragma: no cover - compiled; its results are tested
+    n, width = metrics.shape
+    dims = values.shape[0]
+    space = n_rows * nv
+    lut = np.full(space, -1, np.int64)
+    for r in range(n):
+        base = row[r] * nv
+        for d in range(dims):
+            lut[base + values[d, r]] = 0
+    pairs = 0
+    for p in range(space):
+        if lut[p] == 0:
+            lut[p] = pairs
+            pairs += 1
+    pair_of = np.empty(pairs, np.int64)
+    for p in range(space):
+        if lut[p] >= 0:
+            pair_of[lut[p]] = p
+    acc = np.zeros((pairs, width), np.int64)
+    totals = np.zeros((n_rows, width), np.int64)
+    slots = np.empty(dims, np.int64)
+    for r in range(n):
+        base = row[r] * nv
+        for d in range(dims):
+            slots[d] = lut[base + values[d, r]]
+        for m in range(width):
+            x = metrics[r, m]
+            if x != 0:
+                totals[row[r], m] += x
+                for d in range(dims):
+                    acc[slots[d], m] += x
+    count = 0
+    for s in range(pairs):
+        for m in range(width):
+            if acc[s, m] != 0:
+                count += 1
+    out_row = np.empty(count, np.int64)
+    out_value = np.empty(count, np.int64)
+    out_metric = np.empty(count, np.int64)
+    out_amount = np.empty(count, np.int64)
+    k = 0
+    for s in range(pairs):
+        for m in range(width):
+            if acc[s, m] != 0:
+                out_row[k] = pair_of[s] // nv
+                out_value[k] = pair_of[s] % nv
+                out_metric[k] = m
+                out_amount[k] = acc[s, m]
+                k += 1
+    return out_row, out_value, out_metric, out_amount, totals
+
+
+def pair_sums(
+    row: I64, values: I64, metrics: I64, n_rows: int, nv: int
+) -> tuple[tuple[I64, I64, I64, I64], I64]:
+    """Sums per (row, value, metric) of the fact rows, and per row: fact row r belongs to
+    ``row[r]`` (< ``n_rows``) and has value ``values[d, r]`` (< ``nv``) in each dimension d;
+    ``metrics`` is (fact rows x metrics). Returns ((row, value, metric, amount), totals):
+    non-zero amounts only, ordered by (row, value, metric), and the (rows x metrics) totals."""
+    a, b, c, d, totals = _sums(
+        np.ascontiguousarray(row, dtype=np.int64),
+        np.ascontiguousarray(values, dtype=np.int64),
+        np.ascontiguousarray(metrics, dtype=np.int64),
+        int(n_rows),
+        int(nv),
+    )
+    return (a, b, c, d), totals
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge(
+    row: I64, value: I64, metric: I64, amount: I64, n_rows: int, nv: int, width: int
+) -> tuple[I64, I64, I64, I64]:  # pragma: no cover - compiled; its results are tested
+    n = row.size
+    space = n_rows * nv
+    lut = np.full(space, -1, np.int64)
+    for i in range(n):
+        lut[row[i] * nv + value[i]] = 0
+    pairs = 0
+    for p in range(space):
+        if lut[p] == 0:
+            lut[p] = pairs
+            pairs += 1
+    pair_of = np.empty(pairs, np.int64)
+    for p in range(space):
+        if lut[p] >= 0:
+            pair_of[lut[p]] = p
+    acc = np.zeros((pairs, width), np.int64)
+    for i in range(n):
+        acc[lut[row[i] * nv + value[i]], metric[i]] += amount[i]
+    count = 0
+    for s in range(pairs):
+        for m in range(width):
+            if acc[s, m] != 0:
+                count += 1
+    out_row = np.empty(count, np.int64)
+    out_value = np.empty(count, np.int64)
+    out_metric = np.empty(count, np.int64)
+    out_amount = np.empty(count, np.int64)
+    k = 0
+    for s in range(pairs):
+        for m in range(width):
+            if acc[s, m] != 0:
+                out_row[k] = pair_of[s] // nv
+                out_value[k] = pair_of[s] % nv
+                out_metric[k] = m
+                out_amount[k] = acc[s, m]
+                k += 1
+    return out_row, out_value, out_metric, out_amount
+
+
+def merge_sums(
+    row: I64, value: I64, metric: I64, amount: I64, n_rows: int, nv: int, width: int
+) -> tuple[I64, I64, I64, I64]:
+    """Sum entries sharing (row, value, metric) (rows < ``n_rows``, values < ``nv``, metrics
+    < ``width``); the result is ordered like ``pair_sums``'."""
+    out: tuple[I64, I64, I64, I64] = _merge(
+        np.ascontiguousarray(row, dtype=np.int64),
+        np.ascontiguousarray(value, dtype=np.int64),
+        np.ascontiguousarray(metric, dtype=np.int64),
+        np.ascontiguousarray(amount, dtype=np.int64),
+        int(n_rows),
+        int(nv),
+        int(width),
+    )
+    return out
