@@ -25,6 +25,7 @@ from pinapi.store.tables import (
     DeliveryHour,
     EngineBilledDay,
     EngineCheckpoint,
+    OrganicPinHour,
     PinPromotion,
 )
 from pinapi.store.tables.facts import METRIC_COLUMNS
@@ -342,11 +343,24 @@ async def _per_local_day(
     return out
 
 
+async def _organic_per_utc_day(runtime: Runtime) -> dict[tuple[Any, Any], tuple[int, ...]]:
+    t = OrganicPinHour
+    cols = (t.impression, t.closeup, t.save, t.clickthrough, t.outbound_click)
+    async with runtime.sessions() as s:
+        rows = (await s.execute(select(t.pin_id, t.hour, *cols))).all()
+    out: dict[tuple[Any, Any], tuple[int, ...]] = {}
+    for pin, hour, *values in rows:
+        key = (pin, hour.date())
+        out[key] = tuple(a + b for a, b in zip(out.get(key, (0,) * len(cols)), values, strict=True))
+    return out
+
+
 async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, world: World) -> None:
     """Chunks that ended more than HOURLY_DAYS before the clock keep one totals row per
     promotion and local day in the chunk; the per-day sums equal those of hourly rows."""
     hourly = await _run(runtime)
     by_day = await _per_local_day(runtime)
+    organic_by_day = await _organic_per_utc_day(runtime)
     async with runtime.sessions() as s:
         hourly_rows = await s.scalar(select(func.count()).select_from(DeliveryHour))
     assert hourly_rows == hourly.delivery_rows
@@ -355,6 +369,11 @@ async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, 
     clock.set(END + timedelta(days=HOURLY_DAYS, hours=1))
     daily = await _run(runtime)  # re-simulates the same days, now "old"
     assert await _per_local_day(runtime) == by_day
+    # Organic activity of old days: one row per pin and UTC day, at its midnight, same sums.
+    assert await _organic_per_utc_day(runtime) == organic_by_day
+    async with runtime.sessions() as s:
+        organic_hours = set((await s.scalars(select(OrganicPinHour.hour).distinct())).all())
+    assert organic_hours == {DAY0, DAY0 + timedelta(days=1)}
     for dimension in (
         "COUNTRY",
         "REGION",

@@ -62,6 +62,7 @@ EVENT_ID_BITS = 24
 time-ordered ids of real rows, and room for 16 M events an hour."""
 _KEYWORD = len(DIMENSIONS) - 1
 _HOUR_BITS = 5
+ORGANIC_COLUMNS = ("impression", "closeup", "save", "clickthrough", "outbound_click")
 _DAY_BITS = 3
 _PROMO_SHIFT = _HOUR_BITS + _DAY_BITS
 _KEY_BITS = 40
@@ -168,10 +169,7 @@ class Folder:
         self._totals = Buffer()
         self._event_ids: list[I64] = []
         self._event_batches: list[ConversionBatch] = []
-        self._organic_rows: dict[str, list[Any]] = {
-            name: []
-            for name in ("pin_id", "hour", "impression", "closeup", "save", "clickthrough", "outbound_click")
-        }
+        self._organic: list[I64] = []
         self._prices: list[dict[str, Any]] = []
         self._entries = Entries(merging=True)
         self._packed: list[tuple[I64, list[bytes]]] = []
@@ -318,7 +316,7 @@ class Folder:
             breakdowns=packed,
             values=list(self._values),
             events=self._event_columns(),
-            organic=self._organic_rows,
+            organic=self._organic_columns(),
             prices=self._prices,
         )
         self.begin(self.end, self.end + timedelta(hours=1), hourly=self.hourly)
@@ -350,13 +348,32 @@ class Folder:
         o = result.organic
         keep = np.flatnonzero(o.impression > 0)
         if keep.size:
-            organic = self._organic_rows
-            organic["pin_id"].extend(o.pin_id[keep].tolist())
-            organic["hour"].extend([result.hour] * keep.size)
-            for name in ("impression", "closeup", "save", "clickthrough", "outbound_click"):
-                organic[name].extend(getattr(o, name)[keep].tolist())
+            slot = (int(result.hour.timestamp()) - int(self.start.timestamp())) // 3600 if self.hourly else 0
+            self._organic.append(
+                np.stack(
+                    [o.pin_id[keep], np.full(keep.size, slot, dtype=np.int64)]
+                    + [getattr(o, name)[keep].astype(np.int64) for name in ORGANIC_COLUMNS]
+                )
+            )
         self._buffer_prices(result)
         return len(result.conversions)
+
+    def _organic_columns(self) -> dict[str, Any]:
+        """Organic rows per pin and hour; in a per-day chunk, per pin for the whole chunk (a
+        UTC day, or its part in the range), stored at the chunk's start. Organic reads sum
+        UTC days and windows that start at UTC midnights, so only the last day's hours need
+        their own rows, and those chunks are hourly."""
+        if not self._organic:
+            return {}
+        rows = np.concatenate(self._organic, axis=1)
+        rows = rows[:, np.lexsort((rows[1], rows[0]))]  # by pin, then hour (pin ids use all 64 bits)
+        first = np.flatnonzero(np.concatenate(([True], (np.diff(rows[0]) != 0) | (np.diff(rows[1]) != 0))))
+        sums = np.add.reduceat(rows[2:], first, axis=1)
+        start = int(self.start.timestamp())
+        hours = {h: datetime.fromtimestamp(start + 3600 * h, UTC) for h in range(32)}
+        out: dict[str, Any] = {"pin_id": rows[0, first], "hour": [hours[h] for h in rows[1, first].tolist()]}
+        out.update(zip(ORGANIC_COLUMNS, sums, strict=True))
+        return out
 
     def _buffer_conversions(self, result: HourResult) -> None:
         batch = result.conversions

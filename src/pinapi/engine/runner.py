@@ -199,9 +199,15 @@ class Simulator:
         """``run_chunk``'s database half for a chunk simulated elsewhere (``pipeline``)."""
         await delete_range(session, start=chunk.start, end=chunk.end)
         totals, breakdowns = await store(session, chunk.folded, registered)
-        state = pickle.loads(chunk.state)
         await self._close_chunk(
-            session, clock=clock, setup=setup, state=state, start=chunk.start, end=chunk.end, summary=summary
+            session,
+            clock=clock,
+            setup=setup,
+            state=pickle.loads(chunk.state),
+            pickled=chunk.state,
+            start=chunk.start,
+            end=chunk.end,
+            summary=summary,
         )
         summary.delivery_rows += totals
         summary.dimension_rows += breakdowns
@@ -216,9 +222,11 @@ class Simulator:
         start: datetime,
         end: datetime,
         summary: Summary,
+        pickled: bytes | None = None,
     ) -> None:
-        """Checkpoint at ``end`` and bill the days closed by ``end``."""
-        await self.checkpoint(session, clock=clock, hour=end, state=state)
+        """Checkpoint at ``end`` (``pickled``: the state already pickled) and bill the days
+        closed by ``end``."""
+        await self.checkpoint(session, clock=clock, hour=end, state=pickled or state)
         summary.days_billed += await bill_closed_days(
             session, clock=clock, setup=setup, state=state, until=end
         )
@@ -226,7 +234,7 @@ class Simulator:
         summary.end = end
 
     async def checkpoint(
-        self, session: AsyncSession, *, clock: Clock, hour: datetime, state: EngineState
+        self, session: AsyncSession, *, clock: Clock, hour: datetime, state: EngineState | bytes
     ) -> None:
         await session.execute(delete(EngineCheckpoint).where(EngineCheckpoint.hour == hour))
         session.add(
@@ -234,7 +242,7 @@ class Simulator:
                 hour=hour,
                 seed=self.seed,
                 population=self.population_size,
-                state=pickle.dumps(state, protocol=5),
+                state=state if isinstance(state, bytes) else pickle.dumps(state, protocol=5),
                 created_at=clock.now(),
             )
         )

@@ -10,7 +10,8 @@
 * ``ConversionEvent``: conversion events, from the engine or (later) real tag events, with
   their attribution data (touch type and time) so any click/engagement/view window can be
   applied when reading.
-* ``OrganicPinHour``: organic activity per pin and UTC hour.
+* ``OrganicPinHour``: organic activity per pin and UTC hour (per pin and UTC day, at its
+  midnight, for days the engine stores per day; organic reads sum whole UTC days).
 * ``ClearingPriceHour``: the auction clearing-price histogram per country x placement x hour
   (a day is the sum of its 24 rows), for bid floors and bid guidance.
 * ``EngineCheckpoint``: the engine state at the start of an hour, so re-simulating [a, b)
