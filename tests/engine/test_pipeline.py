@@ -61,6 +61,6 @@ async def test_a_failure_in_the_child_is_raised_with_its_traceback() -> None:
 async def test_stopping_early_stops_the_child() -> None:
     stream = run_in_child(_work(20_000, hours=(2, 2, 2)))
     first = await anext(stream)
-    assert first.folded.totals["pin_promotion_id"]
+    assert first.folded.totals["pin_promotion_id"].size > 0
     await stream.aclose()  # the child is terminated and reaped, nothing is left running
     assert len([m async for m in run_in_child(_work(20_000, hours=(1,)))]) == 1

@@ -272,35 +272,32 @@ class Folder:
             found = self._day_start[key] = local.replace(minute=0, second=0, microsecond=0)
         return max(found, self.start)
 
-    def _unpack(self, keys: I64) -> tuple[list[int], list[tuple[int, int, int]], list[int], I64]:
-        """(promotion ids, their (ad group, campaign, advertiser), day ordinals, hour slots)."""
-        dense = ((keys >> _PROMO_SHIFT) & ((1 << (_KEY_BITS - _PROMO_SHIFT)) - 1)).tolist()
-        days = (((keys >> _HOUR_BITS) & ((1 << _DAY_BITS) - 1)) + self._base_day).tolist()
-        return (
-            [self._pids[d] for d in dense],
-            [self._ids[d] for d in dense],
-            days,
-            keys & ((1 << _HOUR_BITS) - 1),
-        )
-
     def _columns(self, keys: I64, metrics: I64, hourly: bool) -> dict[str, Any]:
-        pids, ids, days, slots = self._unpack(keys)
+        """The rows' columns as arrays: ``hour`` in unix seconds and ``local_date`` as date
+        ordinals (``writer.store`` turns both into objects): arrays cross the process
+        boundary as one copy each, lists of objects one pickled object per value."""
+        dense = (keys >> _PROMO_SHIFT) & ((1 << (_KEY_BITS - _PROMO_SHIFT)) - 1)
+        days = ((keys >> _HOUR_BITS) & ((1 << _DAY_BITS) - 1)) + self._base_day
+        ids = np.array(self._ids, dtype=np.int64).reshape(-1, 3)[dense]
         if hourly:
-            start = int(self.start.timestamp())
-            by_slot = {s: datetime.fromtimestamp(start + 3600 * s, UTC) for s in set(slots.tolist())}
-            hours = [by_slot[s] for s in slots.tolist()]
+            hours = int(self.start.timestamp()) + 3600 * (keys & ((1 << _HOUR_BITS) - 1))
         else:
-            hours = [self._row_hour(i[2], d) for i, d in zip(ids, days, strict=True)]
-        by_day = {d: date.fromordinal(d) for d in set(days)}
+            hours = np.array(
+                [
+                    int(self._row_hour(a, d).timestamp())
+                    for a, d in zip(ids[:, 2].tolist(), days.tolist(), strict=True)
+                ],
+                dtype=np.int64,
+            )
         columns: dict[str, Any] = {
-            "pin_promotion_id": pids,
+            "pin_promotion_id": np.array(self._pids, dtype=np.int64)[dense],
             "hour": hours,
-            "ad_group_id": [i[0] for i in ids],
-            "campaign_id": [i[1] for i in ids],
-            "advertiser_id": [i[2] for i in ids],
-            "local_date": [by_day[d] for d in days],
+            "ad_group_id": ids[:, 0],
+            "campaign_id": ids[:, 1],
+            "advertiser_id": ids[:, 2],
+            "local_date": days,
         }
-        columns.update(zip(METRIC_COLUMNS, metrics.tolist(), strict=True))
+        columns.update(zip(METRIC_COLUMNS, metrics, strict=True))
         return columns
 
     def finish(self) -> FoldedChunk:
@@ -369,9 +366,10 @@ class Folder:
         rows = rows[:, np.lexsort((rows[1], rows[0]))]  # by pin, then hour (pin ids use all 64 bits)
         first = np.flatnonzero(np.concatenate(([True], (np.diff(rows[0]) != 0) | (np.diff(rows[1]) != 0))))
         sums = np.add.reduceat(rows[2:], first, axis=1)
-        start = int(self.start.timestamp())
-        hours = {h: datetime.fromtimestamp(start + 3600 * h, UTC) for h in range(32)}
-        out: dict[str, Any] = {"pin_id": rows[0, first], "hour": [hours[h] for h in rows[1, first].tolist()]}
+        out: dict[str, Any] = {
+            "pin_id": rows[0, first],
+            "hour": int(self.start.timestamp()) + 3600 * rows[1, first],
+        }
         out.update(zip(ORGANIC_COLUMNS, sums, strict=True))
         return out
 

@@ -8,10 +8,10 @@ and the month costs about the larger half instead of the sum.
 The child gets everything it needs up front (seed, population size, the set-up, the state
 to start from, the chunks and whether each is hourly) and sends back, in order, one
 ``Chunk`` per chunk: its hours' counts, its folded rows and the state pickled as it is at
-the chunk's end. One message per chunk and nothing in between: while this process stores
-chunk k the child simulates chunk k + 1 and then waits to hand it over, so the two overlap
-fully and memory stays bounded to about two chunks. The facts are the same as a run in one
-process: the same engine and fold code, the same state, in the same order.
+the chunk's end. One message per chunk and nothing in between; a reader thread here takes
+them as they come, up to ``AHEAD`` chunks ahead of the storing, so the two overlap and
+memory stays bounded. The facts are the same as a run in one process: the same engine and
+fold code, the same state, in the same order.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import asyncio
 import contextlib
 import os
 import pickle
+import queue
 import sys
+import threading
 import traceback
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
@@ -96,12 +98,41 @@ class ChildFailed(RuntimeError):
     """The engine's child process failed; the message holds its traceback."""
 
 
+AHEAD = 4
+"""Chunks the child may finish before this process stores them: recent days are hourly and
+cost the storing more than the simulating, old days the other way round, so a few chunks of
+slack let each side work through its heavy stretch while the other catches up."""
+
+
+def _read(receiver: Connection, count: int, inbox: queue.Queue[Any], stop: threading.Event) -> None:
+    """Move the child's messages into ``inbox`` as they arrive (a thread of its own, so the
+    child never waits for the storing while the inbox has room)."""
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                inbox.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        for _ in range(count):
+            message = receiver.recv()
+            if not put(message) or isinstance(message, tuple):
+                return
+    except BaseException as exc:  # EOF: the child died; anything else: unreadable message
+        put(exc)
+
+
 async def run_in_child(work: Work) -> AsyncGenerator[Chunk, None]:
-    """The child's messages as they come; the child is stopped when the caller stops early.
+    """The child's chunks in order; the child is stopped when the caller stops early.
 
     The child is a fresh interpreter calling ``serve`` (not ``multiprocessing``'s spawn, which
     re-imports the parent's main script and so depends on how the parent was started); the
-    work and the results travel as pickles over two pipes."""
+    work and the results travel as pickles over two pipes, and a reader thread keeps up to
+    ``AHEAD`` chunks waiting here."""
     work_r, work_w = os.pipe()
     out_r, out_w = os.pipe()
     process = await asyncio.create_subprocess_exec(
@@ -116,25 +147,33 @@ async def run_in_child(work: Work) -> AsyncGenerator[Chunk, None]:
     os.close(work_r)
     os.close(out_w)
     receiver = Connection(out_r, writable=False)
-    expected = len(work.chunks)
+    inbox: queue.Queue[Any] = queue.Queue(maxsize=AHEAD)
+    stop = threading.Event()
+    reader = threading.Thread(
+        target=_read, args=(receiver, len(work.chunks), inbox, stop), name="pinapi-engine-reader", daemon=True
+    )
     try:
         outbox = Connection(work_w, readable=False)
         try:
             await asyncio.to_thread(outbox.send, work)
         finally:
             outbox.close()
-        while expected:
-            try:
-                message: Any = await asyncio.to_thread(receiver.recv)
-            except EOFError:
+        reader.start()
+        for _ in work.chunks:
+            message: Any = await asyncio.to_thread(inbox.get)
+            if isinstance(message, EOFError):
                 code = await process.wait()
                 raise ChildFailed(f"the engine process ended early (exit code {code})") from None
+            if isinstance(message, BaseException):
+                raise ChildFailed(f"reading the engine process's results failed: {message!r}") from message
             if isinstance(message, tuple):
                 raise ChildFailed(f"the engine process failed:\n{message[1]}")
-            expected -= 1
             yield message
     finally:
-        receiver.close()
+        stop.set()
         if process.returncode is None:
             process.terminate()
-        await process.wait()
+        await process.wait()  # the child gone, the reader's recv ends too
+        if reader.is_alive():
+            await asyncio.to_thread(reader.join)
+        receiver.close()

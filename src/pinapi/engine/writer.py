@@ -8,8 +8,10 @@ first so readers can name every entry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,15 +34,36 @@ _BATCH = 5000
 async def store(session: AsyncSession, folded: FoldedChunk, registered: dict[int, Pair]) -> tuple[int, int]:
     """Insert a folded chunk; returns (total rows, breakdown rows). ``registered`` holds the
     value codes this caller has already registered (updated in place)."""
-    totals = await bulk_insert(session, DeliveryHour.__table__, folded.totals)
+    times: dict[int, Any] = {}
+    totals = await bulk_insert(session, DeliveryHour.__table__, _objects(folded.totals, times))
     await register(session, folded.values, registered)
-    breakdowns = await bulk_insert(session, DeliveryBreakdown.__table__, folded.breakdowns)
+    breakdowns = await bulk_insert(session, DeliveryBreakdown.__table__, _objects(folded.breakdowns, times))
     if folded.events is not None:
         await measurement.store_event_columns(session, source="ENGINE", columns=folded.events)
-    await bulk_insert(session, OrganicPinHour.__table__, folded.organic)
+    await bulk_insert(session, OrganicPinHour.__table__, _objects(folded.organic, times))
     for i in range(0, len(folded.prices), _BATCH):
         await session.execute(insert(ClearingPriceHour), folded.prices[i : i + _BATCH])
     return totals, breakdowns
+
+
+def _objects(columns: Mapping[str, Any], cache: dict[int, Any]) -> dict[str, Any]:
+    """``columns`` with ``hour`` (unix seconds) as datetimes and ``local_date`` (ordinals) as
+    dates; ``cache`` keeps the objects of values seen before (a chunk has few of either)."""
+    out = dict(columns)
+    for name, make in (("hour", _utc), ("local_date", date.fromordinal)):
+        values = out.get(name)
+        if isinstance(values, np.ndarray):
+            made = {}
+            for v in np.unique(values).tolist():
+                key = v if name == "hour" else -v - 1  # ordinals and seconds never share a key
+                found = cache.get(key)
+                made[v] = found if found is not None else cache.setdefault(key, make(v))
+            out[name] = [made[v] for v in values.tolist()]
+    return out
+
+
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 class Writer:
