@@ -27,8 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.store.tables.facts import METRIC_COLUMNS, DeliveryDimensionValue
 
-RECORD = np.dtype([("code", "<u4"), ("metric", "u1"), ("amount", "<i8")])
-"""13 bytes, unaligned: (value code, metric index, amount)."""
+RECORD = np.dtype([("code", "<u4"), ("metric", "u1"), ("amount", "<i4")])
+"""9 bytes, unaligned: (value code, metric index, amount). Nearly every sum of a promotion's
+hour or day fits 32 bits; one that does not is stored as several records of the same code
+and metric, which readers add up like any others."""
+_MAX = (1 << 31) - 1
 I64 = npt.NDArray[np.int64]
 Pair = tuple[str, str]
 
@@ -37,28 +40,43 @@ def value_code(dimension_type: str, value: str) -> int:
     return zlib.crc32(f"{dimension_type}\x1f{value}".encode())
 
 
+def _records(codes: I64, metrics: I64, amounts: I64) -> tuple[npt.NDArray[np.void], I64]:
+    """Records of the non-zero entries in their order, and the entry each record holds;
+    amounts beyond 32 bits are split into consecutive records that add up to them."""
+    at = np.flatnonzero(amounts)
+    size = np.abs(amounts[at])
+    pieces = np.maximum(1, -(-size // _MAX))
+    share = size
+    if int(pieces.max(initial=1)) > 1:
+        first = np.repeat(np.cumsum(pieces) - pieces, pieces)
+        q, r = np.divmod(np.repeat(size, pieces), np.repeat(pieces, pieces))
+        share = q + (np.arange(first.size) - first < r)
+        at = np.repeat(at, pieces)
+    out = np.empty(at.size, dtype=RECORD)
+    out["code"] = codes[at]
+    out["metric"] = metrics[at]
+    out["amount"] = np.sign(amounts[at]) * share
+    return out, at
+
+
 def pack(codes: npt.ArrayLike, metrics: npt.ArrayLike, amounts: npt.ArrayLike) -> bytes:
     """One row's entries (equal-length arrays; zero amounts are dropped)."""
-    amount = np.asarray(amounts, dtype=np.int64)
-    keep = amount != 0
-    out = np.empty(int(keep.sum()), dtype=RECORD)
-    out["code"] = np.asarray(codes, dtype=np.int64)[keep]
-    out["metric"] = np.asarray(metrics, dtype=np.int64)[keep]
-    out["amount"] = amount[keep]
-    return out.tobytes()
+    rec, _ = _records(
+        np.asarray(codes, dtype=np.int64),
+        np.asarray(metrics, dtype=np.int64),
+        np.asarray(amounts, dtype=np.int64),
+    )
+    return rec.tobytes()
 
 
 def pack_many(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> list[bytes]:
     """The entries of ``rows`` rows at once: entry i belongs to row ``row[i]``. Entries need
     not be sorted (already sorted ones skip the sort); zero amounts are dropped."""
-    keep = np.flatnonzero(amounts)
-    kept = row[keep]
-    order = keep if bool(np.all(kept[1:] >= kept[:-1])) else keep[np.argsort(kept, kind="stable")]
-    rec = np.empty(order.size, dtype=RECORD)
-    rec["code"] = codes[order]
-    rec["metric"] = metrics[order]
-    rec["amount"] = amounts[order]
-    bounds = np.searchsorted(row[order], np.arange(rows + 1)) * RECORD.itemsize
+    if not bool(np.all(row[1:] >= row[:-1])):
+        order = np.argsort(row, kind="stable")
+        row, codes, metrics, amounts = row[order], codes[order], metrics[order], amounts[order]
+    rec, at = _records(codes, metrics, amounts)
+    bounds = np.searchsorted(row[at], np.arange(rows + 1)) * RECORD.itemsize
     buf = rec.tobytes()
     b = bounds.tolist()
     return [buf[b[i] : b[i + 1]] for i in range(rows)]
