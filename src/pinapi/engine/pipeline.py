@@ -25,6 +25,7 @@ import sys
 import threading
 import traceback
 from collections.abc import AsyncGenerator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -74,10 +75,16 @@ def _child(conn: Connection, work: Work) -> None:
         engine = Engine(population, EngineConfig(seed=work.seed))
         folder = Folder(population, work.advertisers)
         state = work.state
-        for start, end, hourly in work.chunks:
-            folder.begin(start, end, hourly=hourly)
-            hours = [Hour(r.hour, folder.add(r)) for r in engine.run(work.setup, state, start, end)]
-            conn.send(Chunk(start, end, hours, folder.finish(), pickle.dumps(state, protocol=5)))
+        # The fold of an hour (numpy and a compiled kernel, which let go of the interpreter
+        # lock) runs in a second thread while the engine simulates the next hour.
+        with ThreadPoolExecutor(1, thread_name_prefix="pinapi-fold") as fold:
+            for start, end, hourly in work.chunks:
+                folder.begin(start, end, hourly=hourly)
+                folding = [
+                    (r.hour, fold.submit(folder.add, r)) for r in engine.run(work.setup, state, start, end)
+                ]
+                hours = [Hour(hour, done.result()) for hour, done in folding]
+                conn.send(Chunk(start, end, hours, folder.finish(), pickle.dumps(state, protocol=5)))
     except BaseException:  # every failure goes to the parent, which raises it
         with contextlib.suppress(OSError):  # OSError: the parent stopped listening
             conn.send(("error", traceback.format_exc()))
