@@ -38,7 +38,7 @@ from pinapi.engine.facts import METRICS, DeliveryFacts, HourResult
 from pinapi.engine.kernels import pair_sums
 from pinapi.engine.population import Population
 from pinapi.engine.rollup import VALUE_BITS, Buffer, Entries, runs
-from pinapi.store.breakdowns import pack_many, value_code
+from pinapi.store.breakdowns import PackedRows, pack_rows, value_code
 from pinapi.store.tables.facts import METRIC_COLUMNS
 
 I64 = npt.NDArray[np.int64]
@@ -172,7 +172,7 @@ class Folder:
         self._organic: list[I64] = []
         self._prices: list[dict[str, Any]] = []
         self._entries = Entries(merging=True)
-        self._packed: list[tuple[I64, list[bytes]]] = []
+        self._packed: list[tuple[I64, PackedRows]] = []
 
     def add(self, result: HourResult) -> HourCounts:
         """Fold one hour into the chunk's buffers (no database work: ``writer.store`` stores).
@@ -256,7 +256,7 @@ class Folder:
         if self.hourly:
             # Keys of an hourly chunk never repeat: the hour's rows are final, pack them now.
             codes = np.array(self._codes, dtype=np.int64)[value]
-            self._packed.append((keys, pack_many(run, codes, metric, amount, keys.size)))
+            self._packed.append((keys, pack_rows(run, codes, metric, amount, keys.size)))
         else:
             self._entries.add(keys[run], value, metric, amount)
         out: I64 = totals.T
@@ -319,23 +319,23 @@ class Folder:
         self.begin(self.end, self.end + timedelta(hours=1), hourly=self.hourly)
         return folded
 
-    def _blobs(self, keys: I64) -> list[bytes]:
+    def _blobs(self, keys: I64) -> PackedRows:
         """The packed breakdowns of the chunk's rows, in the order of their (sorted) keys."""
         if self.hourly:
             if not self._packed:
-                return []
+                return PackedRows(b"", np.zeros(0, dtype=np.int64))
             got = np.concatenate([k for k, _ in self._packed])
-            blobs = [b for _, part in self._packed for b in part]
+            blobs = [b for _, part in self._packed for b in part.values()]
             order = np.argsort(got, kind="stable")
             if not np.array_equal(got[order], keys):
                 raise AssertionError("breakdowns and totals of a chunk name different rows")
-            return [blobs[i] for i in order.tolist()]
+            return PackedRows.join([blobs[i] for i in order.tolist()])
         e_key, e_value, e_metric, e_amount = self._entries.merge()
         row = np.searchsorted(keys, e_key)
         if e_key.size and (int(row.max()) >= keys.size or not np.array_equal(keys[row], e_key)):
             raise AssertionError("a breakdown entry without its totals row")
         codes = np.array(self._codes, dtype=np.int64)[e_value]
-        return pack_many(row, codes, e_metric, e_amount, keys.size)
+        return pack_rows(row, codes, e_metric, e_amount, keys.size)
 
     # -- the rest of an hour: buffered by ``add``, handed over by ``finish`` ----------------
     def _extras(self, result: HourResult) -> int:

@@ -6,7 +6,7 @@ few hundred thousand entries an hour, plus the temporaries), most of a month's f
 one compiled pass touches each non-zero value once. Both kernels index (row, value) pairs
 through a dense lookup table, since rows and values of a chunk are small integers, and
 return their sums ordered by (row, value, metric) with zero sums left out, which is the
-order ``store.breakdowns.pack_many`` packs without sorting. Metrics come row-major (fact
+order ``store.breakdowns.pack_rows`` packs without sorting. Metrics come row-major (fact
 rows x metrics), so a row's metrics are one cache line.
 
 ``cache=True`` keeps the machine code beside this module, so only the first process after

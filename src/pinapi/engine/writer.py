@@ -19,7 +19,7 @@ from pinapi.domain.measurement import events as measurement
 from pinapi.engine.facts import HourResult
 from pinapi.engine.folding import AdvertiserInfo, FoldedChunk, Folder, HourCounts
 from pinapi.engine.population import Population
-from pinapi.store.breakdowns import Pair, register
+from pinapi.store.breakdowns import PackedRows, Pair, register
 from pinapi.store.bulk import bulk_insert
 from pinapi.store.tables import (
     ClearingPriceHour,
@@ -50,6 +50,8 @@ def _objects(columns: Mapping[str, Any], cache: dict[int, Any]) -> dict[str, Any
     """``columns`` with ``hour`` (unix seconds) as datetimes and ``local_date`` (ordinals) as
     dates; ``cache`` keeps the objects of values seen before (a chunk has few of either)."""
     out = dict(columns)
+    if isinstance(out.get("entries"), PackedRows):
+        out["entries"] = out["entries"].values()
     for name, make in (("hour", _utc), ("local_date", date.fromordinal)):
         values = out.get(name)
         if isinstance(values, np.ndarray):

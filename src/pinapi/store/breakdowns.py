@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -69,17 +70,42 @@ def pack(codes: npt.ArrayLike, metrics: npt.ArrayLike, amounts: npt.ArrayLike) -
     return rec.tobytes()
 
 
-def pack_many(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> list[bytes]:
+@dataclass(frozen=True, slots=True)
+class PackedRows:
+    """Many rows' packed values as one buffer and where each ends: one object to hand to
+    another process instead of one per row."""
+
+    buffer: bytes
+    ends: I64
+
+    def __len__(self) -> int:
+        return int(self.ends.size)
+
+    def values(self) -> list[bytes]:
+        b = [0, *self.ends.tolist()]
+        buf = self.buffer
+        return [buf[b[i] : b[i + 1]] for i in range(len(b) - 1)]
+
+    @staticmethod
+    def join(parts: Sequence[bytes]) -> PackedRows:
+        ends = np.cumsum(np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts)))
+        return PackedRows(b"".join(parts), ends)
+
+
+def pack_rows(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> PackedRows:
     """The entries of ``rows`` rows at once: entry i belongs to row ``row[i]``. Entries need
     not be sorted (already sorted ones skip the sort); zero amounts are dropped."""
     if not bool(np.all(row[1:] >= row[:-1])):
         order = np.argsort(row, kind="stable")
         row, codes, metrics, amounts = row[order], codes[order], metrics[order], amounts[order]
     rec, at = _records(codes, metrics, amounts)
-    bounds = np.searchsorted(row[at], np.arange(rows + 1)) * RECORD.itemsize
-    buf = rec.tobytes()
-    b = bounds.tolist()
-    return [buf[b[i] : b[i + 1]] for i in range(rows)]
+    ends = np.searchsorted(row[at], np.arange(1, rows + 1)) * RECORD.itemsize
+    return PackedRows(rec.tobytes(), ends.astype(np.int64))
+
+
+def pack_many(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> list[bytes]:
+    """``pack_rows`` as one value per row."""
+    return pack_rows(row, codes, metrics, amounts, rows).values()
 
 
 def unpack(blobs: Sequence[bytes]) -> tuple[I64, I64, I64, I64]:
