@@ -23,39 +23,25 @@ I64 = npt.NDArray[np.int64]
 
 
 @numba.njit(cache=True, nogil=True)
-def _sums(
-    row: I64, values: I64, metrics: I64, n_rows: int, nv: int
-) -> tuple[I64, I64, I64, I64, I64]:  # pragma: no cover - compiled; its results are tested
-    n, width = metrics.shape
-    dims = values.shape[0]
-    space = n_rows * nv
-    lut = np.full(space, -1, np.int64)
-    for r in range(n):
-        base = row[r] * nv
-        for d in range(dims):
-            lut[base + values[d, r]] = 0
+def _number(lut: I64) -> I64:  # pragma: no cover - compiled; its results are tested
+    """Number the marked (0) cells of ``lut`` in index order, in place; returns the cell of
+    each number (so numbers follow (row, value) order)."""
     pairs = 0
-    for p in range(space):
+    for p in range(lut.size):
         if lut[p] == 0:
             lut[p] = pairs
             pairs += 1
     pair_of = np.empty(pairs, np.int64)
-    for p in range(space):
+    for p in range(lut.size):
         if lut[p] >= 0:
             pair_of[lut[p]] = p
-    acc = np.zeros((pairs, width), np.int64)
-    totals = np.zeros((n_rows, width), np.int64)
-    slots = np.empty(dims, np.int64)
-    for r in range(n):
-        base = row[r] * nv
-        for d in range(dims):
-            slots[d] = lut[base + values[d, r]]
-        for m in range(width):
-            x = metrics[r, m]
-            if x != 0:
-                totals[row[r], m] += x
-                for d in range(dims):
-                    acc[slots[d], m] += x
+    return pair_of
+
+
+@numba.njit(cache=True, nogil=True)
+def _entries(acc: I64, pair_of: I64, nv: int) -> tuple[I64, I64, I64, I64]:  # pragma: no cover
+    """The non-zero cells of ``acc`` (pairs x metrics) as (row, value, metric, amount)."""
+    pairs, width = acc.shape
     count = 0
     for s in range(pairs):
         for m in range(width):
@@ -74,6 +60,36 @@ def _sums(
                 out_metric[k] = m
                 out_amount[k] = acc[s, m]
                 k += 1
+    return out_row, out_value, out_metric, out_amount
+
+
+@numba.njit(cache=True, nogil=True)
+def _sums(
+    row: I64, values: I64, metrics: I64, n_rows: int, nv: int
+) -> tuple[I64, I64, I64, I64, I64]:  # pragma: no cover - compiled; its results are tested
+    n, width = metrics.shape
+    dims = values.shape[0]
+    space = n_rows * nv
+    lut = np.full(space, -1, np.int64)
+    for r in range(n):
+        base = row[r] * nv
+        for d in range(dims):
+            lut[base + values[d, r]] = 0
+    pair_of = _number(lut)
+    acc = np.zeros((pair_of.size, width), np.int64)
+    totals = np.zeros((n_rows, width), np.int64)
+    slots = np.empty(dims, np.int64)
+    for r in range(n):
+        base = row[r] * nv
+        for d in range(dims):
+            slots[d] = lut[base + values[d, r]]
+        for m in range(width):
+            x = metrics[r, m]
+            if x != 0:
+                totals[row[r], m] += x
+                for d in range(dims):
+                    acc[slots[d], m] += x
+    out_row, out_value, out_metric, out_amount = _entries(acc, pair_of, nv)
     return out_row, out_value, out_metric, out_amount, totals
 
 
@@ -103,37 +119,11 @@ def _merge(
     lut = np.full(space, -1, np.int64)
     for i in range(n):
         lut[row[i] * nv + value[i]] = 0
-    pairs = 0
-    for p in range(space):
-        if lut[p] == 0:
-            lut[p] = pairs
-            pairs += 1
-    pair_of = np.empty(pairs, np.int64)
-    for p in range(space):
-        if lut[p] >= 0:
-            pair_of[lut[p]] = p
-    acc = np.zeros((pairs, width), np.int64)
+    pair_of = _number(lut)
+    acc = np.zeros((pair_of.size, width), np.int64)
     for i in range(n):
         acc[lut[row[i] * nv + value[i]], metric[i]] += amount[i]
-    count = 0
-    for s in range(pairs):
-        for m in range(width):
-            if acc[s, m] != 0:
-                count += 1
-    out_row = np.empty(count, np.int64)
-    out_value = np.empty(count, np.int64)
-    out_metric = np.empty(count, np.int64)
-    out_amount = np.empty(count, np.int64)
-    k = 0
-    for s in range(pairs):
-        for m in range(width):
-            if acc[s, m] != 0:
-                out_row[k] = pair_of[s] // nv
-                out_value[k] = pair_of[s] % nv
-                out_metric[k] = m
-                out_amount[k] = acc[s, m]
-                k += 1
-    return out_row, out_value, out_metric, out_amount
+    return _entries(acc, pair_of, nv)
 
 
 def merge_sums(
