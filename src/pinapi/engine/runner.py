@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.ads import billing
 from pinapi.domain.clock import Clock
+from pinapi.engine import lease
 from pinapi.engine.entities import Setup
 from pinapi.engine.facts import HourResult
 from pinapi.engine.folding import HOURLY_DAYS, AdvertiserInfo, HourCounts
@@ -343,39 +344,47 @@ async def simulate(
     """Simulate [start, end): one transaction per UTC day (see the module docstring).
 
     ``processes=2`` simulates in a child process while this one stores (``pipeline``): the
-    same facts, about half the time for ranges of several days."""
+    same facts, about half the time for ranges of several days. The engine's lease is held
+    throughout (``lease``): ``EngineBusy`` when another simulation has it."""
     end = floor_hour(end)
-    async with sessions() as session:
-        begin, state = await simulator.restore(session, start)
-        setup = await load_setup(session)
-        await session.rollback()
-    summary = Summary()
-    parts = chunks(begin, end)
-    if processes > 1 and len(parts) > 1:
-        await _simulate_in_child(
-            sessions,
-            clock=clock,
-            simulator=simulator,
-            setup=setup,
-            state=state,
-            parts=parts,
-            summary=summary,
-            progress=progress,
-        )
-        return summary
-    for a, b in parts:
-        async with sessions() as session, session.begin():
-            await simulator.run_chunk(
-                session,
+    holder = lease.holder_name("a simulate run")
+    await lease.hold(sessions, holder)
+    try:
+        async with sessions() as session:
+            begin, state = await simulator.restore(session, start)
+            setup = await load_setup(session)
+            await session.rollback()
+        summary = Summary()
+        parts = chunks(begin, end)
+        if processes > 1 and len(parts) > 1:
+            await _simulate_in_child(
+                sessions,
                 clock=clock,
+                simulator=simulator,
                 setup=setup,
                 state=state,
-                start=a,
-                end=b,
+                parts=parts,
                 summary=summary,
                 progress=progress,
+                holder=holder,
             )
-    return summary
+            return summary
+        for a, b in parts:
+            async with sessions() as session, session.begin():
+                await lease.take(session, holder)
+                await simulator.run_chunk(
+                    session,
+                    clock=clock,
+                    setup=setup,
+                    state=state,
+                    start=a,
+                    end=b,
+                    summary=summary,
+                    progress=progress,
+                )
+        return summary
+    finally:
+        await lease.release(sessions, holder)
 
 
 async def _simulate_in_child(
@@ -388,6 +397,7 @@ async def _simulate_in_child(
     parts: list[tuple[datetime, datetime]],
     summary: Summary,
     progress: ProgressFn | None,
+    holder: str,
 ) -> None:
     now = clock.now()
     work = Work(
@@ -408,6 +418,7 @@ async def _simulate_in_child(
             if progress is not None:
                 progress(hour.hour, hour.counts)
         async with sessions() as session, session.begin():
+            await lease.take(session, holder)  # renewed chunk by chunk
             await simulator.store_chunk(
                 session, clock=clock, setup=setup, chunk=message, registered=registered, summary=summary
             )

@@ -11,7 +11,8 @@ One ``engine.tick`` job at a time simulates at most one UTC day (one chunk of
 
 The numpy work runs in a worker thread (see the runner), so requests keep being served. A
 tick that finds another engine tick queued ends without queueing one, so parallel starts
-(several API processes) collapse into one chain.
+(several API processes) collapse into one chain. A tick holds the engine's lease
+(``engine.lease``) for its chunk; while a ``pinapi simulate`` run holds it, ticks wait.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.clock import Clock, SharedClock
 from pinapi.domain.controls import clock as clock_controls
+from pinapi.engine import lease
 from pinapi.engine.loader import load_setup
 from pinapi.engine.runner import HOUR, Simulator, Summary, chunks, floor_hour
 from pinapi.jobs import queue
@@ -35,6 +37,7 @@ from pinapi.settings import Settings
 from pinapi.store.tables import Job
 
 KIND = "engine.tick"
+BUSY_RETRY_SECONDS = 5.0
 SERVICE = "engine"
 
 
@@ -112,12 +115,22 @@ async def tick(
         target = floor_hour(clock.now())
     summary = Summary()
     if frontier < target:
+        holder = lease.holder_name("the live engine")
+        try:
+            await lease.take(session, holder)
+        except lease.EngineBusy as busy:
+            # A ``pinapi simulate`` run has the engine: try again in a while (wall time, as
+            # the shared clock may stand still meanwhile).
+            await asyncio.sleep(BUSY_RETRY_SECONDS)
+            await queue.enqueue(session, clock=clock, kind=KIND, payload={}, run_after=clock.now())
+            return {"skipped": busy.message}
         start, state = await sim.restore(session, frontier)
         setup = await load_setup(session)
         for a, b in chunks(start, target)[:1]:
             await sim.run_chunk(
                 session, clock=clock, setup=setup, state=state, start=a, end=b, summary=summary
             )
+        await lease.give_back(session, holder)
         frontier = summary.end or frontier
     if frontier < target:
         due = clock.now()

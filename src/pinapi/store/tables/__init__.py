@@ -25,6 +25,7 @@ from pinapi.store.tables.facts import (
     DeliveryHour,
     EngineBilledDay,
     EngineCheckpoint,
+    EngineLease,
     OrganicPinHour,
 )
 from pinapi.store.tables.jobs import Job
@@ -71,6 +72,7 @@ __all__ = [
     "DeliveryHour",
     "EngineBilledDay",
     "EngineCheckpoint",
+    "EngineLease",
     "Grant",
     "Image",
     "Job",

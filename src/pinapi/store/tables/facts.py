@@ -209,3 +209,15 @@ class EngineBilledDay(Base):
     local_date: Mapped[date] = mapped_column(Date, primary_key=True)
     amount_micro: Mapped[int] = mapped_column(BigInteger)
     billed_at: Mapped[datetime]
+
+
+class EngineLease(Base):
+    """Who is simulating: one row per lease name, taken by ``engine.lease``."""
+
+    __tablename__ = "engine_leases"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100), default="")
+    """Empty when free."""
+    expires_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Unix seconds of wall time (not the simulation clock, which may stand still)."""
