@@ -369,6 +369,11 @@ async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, 
     clock.set(END + timedelta(days=HOURLY_DAYS, hours=1))
     daily = await _run(runtime)  # re-simulates the same days, now "old"
     assert await _per_local_day(runtime) == by_day
+    # The child process leaves per-day chunks unfolded and the storing side folds them:
+    # the same rows and checkpoints.
+    stored = await _dump(runtime)
+    assert (await _run(runtime, processes=2)).delivery_rows == daily.delivery_rows
+    assert await _dump(runtime) == stored
     # Organic activity of old days: one row per pin and UTC day, at its midnight, same sums.
     assert await _organic_per_utc_day(runtime) == organic_by_day
     async with runtime.sessions() as s:
