@@ -32,6 +32,11 @@ class Params:
     def __contains__(self, name: str) -> bool:
         return name in self.values
 
+    def fields(self) -> dict[str, Any]:
+        """Every parameter but the token and a raw body, one-item lists unwrapped: the values
+        a create or update hands to its domain rules."""
+        return {k: self.raw(k) for k in self.values if k not in ("access_token", "__body__")}
+
     def raw(self, name: str) -> Any:
         value = self.values.get(name)
         if isinstance(value, list) and len(value) == 1:

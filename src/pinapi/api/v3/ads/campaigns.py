@@ -76,10 +76,6 @@ async def campaign_bodies(
     return [campaign_body(c, advertiser, now, ids[c.id], spent[c.id]) for c in rows]
 
 
-def _values(params: Params) -> dict[str, Any]:
-    return {k: params.raw(k) for k in params.values if k not in ("access_token", "__body__")}
-
-
 async def _one(session: AsyncSession, loaded: domain.Loaded, now: datetime) -> dict[str, Any]:
     return (await campaign_bodies(session, [loaded.campaign], loaded.advertiser, now))[0]
 
@@ -90,7 +86,7 @@ async def ads_v3_create_campaign_handler(
 ) -> dict[str, Any]:
     params = await read_params(request)
     clock = get_runtime(request).clock
-    loaded = await domain.create(session, clock=clock, principal=principal, values=_values(params))
+    loaded = await domain.create(session, clock=clock, principal=principal, values=params.fields())
     return await _one(session, loaded, clock.now())
 
 
@@ -134,7 +130,7 @@ async def ads_v3_update_campaign_handler(
         clock=clock,
         principal=principal,
         campaign_id=parse_id("campaign", campaign),
-        values=_values(params),
+        values=params.fields(),
     )
     return await _one(session, loaded, clock.now())
 

@@ -66,10 +66,6 @@ def schedule_body(r: ScheduledReport) -> dict[str, Any]:
     }
 
 
-def _values(params: Params) -> dict[str, Any]:
-    return {k: params.raw(k) for k in params.values if k not in ("access_token", "__body__")}
-
-
 def _page(params: Params) -> tuple[int, str | None]:
     return page_size_from(params.raw("page_size")), params.text("bookmark")
 
@@ -86,7 +82,7 @@ async def ads_v3_create_scheduled_report_handler(
         clock=get_runtime(request).clock,
         principal=principal,
         advertiser_id=parse_id("advertiser", advertiser),
-        values=_values(await read_params(request)),
+        values=(await read_params(request)).fields(),
     )
     return schedule_body(report)
 
@@ -188,6 +184,6 @@ async def ads_v3_update_scheduled_report_handler(
         principal=principal,
         advertiser_id=parse_id("advertiser", advertiser),
         report_id=parse_id("scheduled_report", scheduled_report),
-        values=_values(await read_params(request)),
+        values=(await read_params(request)).fields(),
     )
     return schedule_body(report)
