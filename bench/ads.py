@@ -34,17 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from users_me import (  # bench/ is not a package
     BIN,
-    HERE,
     HOST,
-    UVICORN_FLAGS,
     WRK_LUA,
     Result,
     check_get,
-    clean_env,
     free_port,
     load,
+    mint_token,
     pick_tool,
     print_table,
+    start_hello,
+    start_pinapi,
     stop,
     wait_ready,
 )
@@ -283,35 +283,11 @@ def main(argv: list[str] | None = None) -> None:
         }
         if args.database_url:
             extra["PINAPI_DATABASE_URL"] = args.database_url
-        env = clean_env(tmp / "data", pin_port, extra)
-        print(f"starting pinapi on {HOST}:{pin_port} (data dir {tmp / 'data'})")
-        pin_proc = subprocess.Popen(
-            [str(BIN / "pinapi"), "serve", "--host", HOST, "--port", str(pin_port)],
-            env=env,
-            stdout=(tmp / "pinapi.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        hello_cmd = [sys.executable, "-m", "uvicorn", "hello:app", "--app-dir", str(HERE)]
-        hello_proc = subprocess.Popen(
-            [*hello_cmd, "--host", HOST, "--port", str(hello_port), *UVICORN_FLAGS],
-            stdout=(tmp / "hello.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        pin_proc, env = start_pinapi(tmp, pin_port, extra)
+        hello_proc = start_hello(tmp, hello_port)
         wait_ready(f"http://{HOST}:{pin_port}/readyz", pin_proc)
         wait_ready(f"http://{HOST}:{hello_port}/hello", hello_proc)
-        minted = subprocess.run(
-            [str(BIN / "pinapi"), "token", "--user", "demo", "--scopes", SCOPES],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if minted.returncode != 0 or not minted.stdout.strip():
-            raise SystemExit(f"pinapi token failed: {minted.stdout}{minted.stderr}")
-        token = minted.stdout.split()[0]
+        token = mint_token(env, "demo", SCOPES)
         api = Api(pin_port, token)
         if "promotions" not in args.skip:
             bench_promotions(api, env, args.repeat)

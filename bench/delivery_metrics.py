@@ -44,16 +44,15 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from users_me import (  # bench/ is not a package
-    BIN,
     HOST,
     WRK_LUA,
     Result,
     check_get,
-    clean_env,
     free_port,
     load,
     mint_token,
     pick_tool,
+    start_pinapi,
     stop,
     wait_ready,
 )
@@ -252,15 +251,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         if args.database_url:
             extra["PINAPI_DATABASE_URL"] = args.database_url
-        env = clean_env(tmp / "data", port, extra)
-        print(f"starting pinapi on {HOST}:{port} (data dir {tmp / 'data'})")
-        proc = subprocess.Popen(
-            [str(BIN / "pinapi"), "serve", "--host", HOST, "--port", str(port)],
-            env=env,
-            stdout=(tmp / "pinapi.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc, env = start_pinapi(tmp, port, extra)
         wait_ready(f"http://{HOST}:{port}/readyz", proc)
         token = mint_token(env, "demo", SCOPES)
         api = Api(port, token)

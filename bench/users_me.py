@@ -295,6 +295,35 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
     return extra
 
 
+def start_pinapi(
+    tmp: Path, port: int, extra: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """``pinapi serve`` on ``port`` over a fresh data dir under ``tmp`` (log in
+    ``tmp/pinapi.log``); returns the process (not yet ready: ``wait_ready``) and its env."""
+    env = clean_env(tmp / "data", port, extra)
+    print(f"starting pinapi on {HOST}:{port} (data dir {tmp / 'data'})")
+    proc = subprocess.Popen(
+        [str(BIN / "pinapi"), "serve", "--host", HOST, "--port", str(port)],
+        env=env,
+        stdout=(tmp / "pinapi.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return proc, env
+
+
+def start_hello(tmp: Path, port: int) -> subprocess.Popen[bytes]:
+    """The FastAPI hello-world baseline on ``port`` (log in ``tmp/hello.log``)."""
+    print(f"starting FastAPI hello-world on {HOST}:{port}")
+    hello_cmd = [sys.executable, "-m", "uvicorn", "hello:app", "--app-dir", str(HERE)]
+    return subprocess.Popen(
+        [*hello_cmd, "--host", HOST, "--port", str(port), *UVICORN_FLAGS],
+        stdout=(tmp / "hello.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 @contextlib.contextmanager
 def servers(tmp: Path, extra: dict[str, str]) -> Iterator[Servers]:
     """Start pinapi (fresh data dir under ``tmp``, demo dataset) and hello; stop both after."""
@@ -302,25 +331,8 @@ def servers(tmp: Path, extra: dict[str, str]) -> Iterator[Servers]:
     hello_proc: subprocess.Popen[bytes] | None = None
     try:
         pin_port, hello_port = free_port(), free_port()
-        env = clean_env(tmp / "data", pin_port, extra)
-        log = (tmp / "pinapi.log").open("wb")
-        print(f"starting pinapi on {HOST}:{pin_port} (data dir {tmp / 'data'})")
-        pin_proc = subprocess.Popen(
-            [str(BIN / "pinapi"), "serve", "--host", HOST, "--port", str(pin_port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        print(f"starting FastAPI hello-world on {HOST}:{hello_port}")
-        hello_cmd = [sys.executable, "-m", "uvicorn", "hello:app", "--app-dir", str(HERE)]
-        hello_cmd += ["--host", HOST, "--port", str(hello_port), *UVICORN_FLAGS]
-        hello_proc = subprocess.Popen(
-            hello_cmd,
-            stdout=(tmp / "hello.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        pin_proc, env = start_pinapi(tmp, pin_port, extra)
+        hello_proc = start_hello(tmp, hello_port)
         wait_ready(f"http://{HOST}:{pin_port}/readyz", pin_proc)
         wait_ready(f"http://{HOST}:{hello_port}/hello", hello_proc)
         yield Servers(tmp, env, pin_port, hello_port, pin_proc, hello_proc)
