@@ -25,7 +25,7 @@ import sys
 import threading
 import traceback
 from collections.abc import AsyncGenerator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -76,20 +76,40 @@ def _child(conn: Connection, work: Work) -> None:
         folder = Folder(population, work.advertisers)
         state = work.state
         # The fold of an hour (numpy and a compiled kernel, which let go of the interpreter
-        # lock) runs in a second thread while the engine simulates the next hour.
+        # lock) runs in a second thread while the engine simulates the next hour, and so do
+        # the end of a chunk (merging, packing) and handing it over while the engine starts
+        # the next one. One fold thread runs its jobs in order, so the folder sees a chunk's
+        # hours, its end, then the next chunk's hours.
         with ThreadPoolExecutor(1, thread_name_prefix="pinapi-fold") as fold:
+            previous: Future[None] | None = None
             for start, end, hourly in work.chunks:
-                folder.begin(start, end, hourly=hourly)
+                fold.submit(folder.begin, start, end, hourly=hourly)
                 folding = [
                     (r.hour, fold.submit(folder.add, r)) for r in engine.run(work.setup, state, start, end)
                 ]
-                hours = [Hour(hour, done.result()) for hour, done in folding]
-                conn.send(Chunk(start, end, hours, folder.finish(), pickle.dumps(state, protocol=5)))
+                pickled = pickle.dumps(state, protocol=5)  # before the next chunk moves it on
+                if previous is not None:
+                    previous.result()  # a failure there stops the run here
+                previous = fold.submit(_hand_over, conn, folder, start, end, folding, pickled)
+            if previous is not None:
+                previous.result()
     except BaseException:  # every failure goes to the parent, which raises it
         with contextlib.suppress(OSError):  # OSError: the parent stopped listening
             conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
+
+
+def _hand_over(
+    conn: Connection,
+    folder: Folder,
+    start: datetime,
+    end: datetime,
+    folding: list[tuple[datetime, Future[HourCounts]]],
+    state: bytes,
+) -> None:
+    hours = [Hour(hour, done.result()) for hour, done in folding]
+    conn.send(Chunk(start, end, hours, folder.finish(), state))
 
 
 def serve(argv: list[str]) -> None:
