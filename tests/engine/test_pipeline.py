@@ -34,7 +34,7 @@ def _work(population: int, hours: tuple[int, ...] = (3, 2)) -> Work:
     )
     chunks, at = [], START
     for n in hours:
-        chunks.append((at, at + timedelta(hours=n), True))
+        chunks.append((at, at + timedelta(hours=n), True, True))
         at += timedelta(hours=n)
     return Work(
         seed=3,

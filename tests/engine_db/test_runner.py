@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from pinapi.domain.clock import FixedClock
 from pinapi.domain.errors import Invalid
 from pinapi.domain.measurement import events as measurement
-from pinapi.engine.folding import HOURLY_DAYS
+from pinapi.engine.folding import HOURLY_DAYS, ORGANIC_HOURLY_DAYS
 from pinapi.engine.runner import Simulator, Summary, simulate
 from pinapi.runtime import Runtime
 from pinapi.store.tables import (
@@ -366,6 +366,14 @@ async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, 
     assert hourly_rows == hourly.delivery_rows
     clock = runtime.clock
     assert isinstance(clock, FixedClock)
+    # Three days on, delivery stays hourly (HOUR reports reach 8 days back) while organic
+    # rows, read by UTC day beyond the last 24 hours, are one per pin and day.
+    clock.set(END + timedelta(days=ORGANIC_HOURLY_DAYS, hours=1))
+    assert (await _run(runtime)).delivery_rows == hourly.delivery_rows
+    assert await _organic_per_utc_day(runtime) == organic_by_day
+    async with runtime.sessions() as s:
+        organic_hours = set((await s.scalars(select(OrganicPinHour.hour).distinct())).all())
+    assert organic_hours == {DAY0, DAY0 + timedelta(days=1)}
     clock.set(END + timedelta(days=HOURLY_DAYS, hours=1))
     daily = await _run(runtime)  # re-simulates the same days, now "old"
     assert await _per_local_day(runtime) == by_day

@@ -57,6 +57,9 @@ DIMENSIONS = (
 HOURLY_DAYS = 10
 """Totals and breakdowns of chunks that end within this many days before the clock stay
 hourly (HOUR reports reach 8 advertiser-local days back; two more days cover any time zone)."""
+ORGANIC_HOURLY_DAYS = 2
+"""Organic rows of chunks that end within this many days before the clock stay hourly: organic
+reads sum UTC days and windows from UTC midnights, all but the last 24 hours of pin stats."""
 EVENT_ID_BITS = 24
 """Engine conversion ids are ``unix_hour << 24 | index``: deterministic, far below the
 time-ordered ids of real rows, and room for 16 M events an hour."""
@@ -158,10 +161,13 @@ class Folder:
         return hour.astimezone(tz).date() if tz else hour.astimezone(UTC).date()
 
     # -- a chunk ----------------------------------------------------------------------------
-    def begin(self, start: datetime, end: datetime, *, hourly: bool = True) -> None:
+    def begin(
+        self, start: datetime, end: datetime, *, hourly: bool = True, organic_hourly: bool | None = None
+    ) -> None:
         """Start buffering the chunk [start, end)."""
         self.start, self.end = start, end
         self.hourly = hourly
+        self.organic_hourly = hourly if organic_hourly is None else organic_hourly
         self._base_day = start.astimezone(UTC).date().toordinal() - 2
         self._dense: dict[int, int] = {}
         self._pids: list[int] = []
@@ -316,7 +322,9 @@ class Folder:
             organic=self._organic_columns(),
             prices=self._prices,
         )
-        self.begin(self.end, self.end + timedelta(hours=1), hourly=self.hourly)
+        self.begin(
+            self.end, self.end + timedelta(hours=1), hourly=self.hourly, organic_hourly=self.organic_hourly
+        )
         return folded
 
     def _blobs(self, keys: I64) -> PackedRows:
@@ -345,7 +353,11 @@ class Folder:
         o = result.organic
         keep = np.flatnonzero(o.impression > 0)
         if keep.size:
-            slot = (int(result.hour.timestamp()) - int(self.start.timestamp())) // 3600 if self.hourly else 0
+            slot = (
+                (int(result.hour.timestamp()) - int(self.start.timestamp())) // 3600
+                if self.organic_hourly
+                else 0
+            )
             self._organic.append(
                 np.stack(
                     [o.pin_id[keep], np.full(keep.size, slot, dtype=np.int64)]
@@ -356,10 +368,10 @@ class Folder:
         return len(result.conversions)
 
     def _organic_columns(self) -> dict[str, Any]:
-        """Organic rows per pin and hour; in a per-day chunk, per pin for the whole chunk (a
-        UTC day, or its part in the range), stored at the chunk's start. Organic reads sum
-        UTC days and windows that start at UTC midnights, so only the last day's hours need
-        their own rows, and those chunks are hourly."""
+        """Organic rows per pin and hour; in a chunk older than ``ORGANIC_HOURLY_DAYS``, per
+        pin for the whole chunk (a UTC day, or its part in the range), stored at the chunk's
+        start. Organic reads sum UTC days and windows that start at UTC midnights, so only
+        the last day's hours need their own rows, and those chunks are hourly."""
         if not self._organic:
             return {}
         rows = np.concatenate(self._organic, axis=1)

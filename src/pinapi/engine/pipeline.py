@@ -47,8 +47,8 @@ class Work:
     population: int
     setup: Setup
     state: EngineState
-    chunks: list[tuple[datetime, datetime, bool]]
-    """(start, end, hourly) of each chunk, in order."""
+    chunks: list[tuple[datetime, datetime, bool, bool]]
+    """(start, end, hourly, organic hourly) of each chunk, in order."""
     advertisers: Mapping[int, AdvertiserInfo]
 
 
@@ -82,8 +82,8 @@ def _child(conn: Connection, work: Work) -> None:
         # hours, its end, then the next chunk's hours.
         with ThreadPoolExecutor(1, thread_name_prefix="pinapi-fold") as fold:
             previous: Future[None] | None = None
-            for start, end, hourly in work.chunks:
-                fold.submit(folder.begin, start, end, hourly=hourly)
+            for start, end, hourly, organic_hourly in work.chunks:
+                fold.submit(folder.begin, start, end, hourly=hourly, organic_hourly=organic_hourly)
                 folding = [
                     (r.hour, fold.submit(folder.add, r)) for r in engine.run(work.setup, state, start, end)
                 ]

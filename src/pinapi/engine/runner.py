@@ -40,7 +40,7 @@ from pinapi.domain.clock import Clock
 from pinapi.engine import lease
 from pinapi.engine.entities import Setup
 from pinapi.engine.facts import HourResult
-from pinapi.engine.folding import HOURLY_DAYS, AdvertiserInfo, HourCounts
+from pinapi.engine.folding import HOURLY_DAYS, ORGANIC_HOURLY_DAYS, AdvertiserInfo, HourCounts
 from pinapi.engine.loader import ads_dimensions, load_setup
 from pinapi.engine.pipeline import Chunk, Work, run_in_child
 from pinapi.engine.population import Population, build_population
@@ -155,7 +155,13 @@ class Simulator:
         if await session.get(EngineCheckpoint, start) is None:  # a fresh start: keep it too
             await self.checkpoint(session, clock=clock, hour=start, state=state)
         await delete_range(session, start=start, end=end)
-        writer.begin(start, end, hourly=end > clock.now() - timedelta(days=HOURLY_DAYS))
+        now = clock.now()
+        writer.begin(
+            start,
+            end,
+            hourly=end > now - timedelta(days=HOURLY_DAYS),
+            organic_hourly=end > now - timedelta(days=ORGANIC_HOURLY_DAYS),
+        )
         gen = engine.run(setup, state, start, end)
         # The next hour is computed in one thread while this one is folded and stored (numpy
         # and SQLite release the GIL for most of their work); only results cross over.
@@ -405,7 +411,10 @@ async def _simulate_in_child(
         population=simulator.population_size,
         setup=setup,
         state=state,
-        chunks=[(a, b, b > now - timedelta(days=HOURLY_DAYS)) for a, b in parts],
+        chunks=[
+            (a, b, b > now - timedelta(days=HOURLY_DAYS), b > now - timedelta(days=ORGANIC_HOURLY_DAYS))
+            for a, b in parts
+        ],
         advertisers={a.id: AdvertiserInfo(a.time_zone, a.currency) for a in setup.advertisers},
     )
     async with sessions() as session, session.begin():  # a fresh start keeps its state too

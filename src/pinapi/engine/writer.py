@@ -75,8 +75,10 @@ class Writer:
         self.folder = Folder(population, advertisers)
         self._registered: dict[int, Pair] = {}
 
-    def begin(self, start: datetime, end: datetime, *, hourly: bool = True) -> None:
-        self.folder.begin(start, end, hourly=hourly)
+    def begin(
+        self, start: datetime, end: datetime, *, hourly: bool = True, organic_hourly: bool | None = None
+    ) -> None:
+        self.folder.begin(start, end, hourly=hourly, organic_hourly=organic_hourly)
 
     def add(self, result: HourResult) -> HourCounts:
         return self.folder.add(result)
