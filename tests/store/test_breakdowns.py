@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinapi.store.breakdowns import RECORD, pack, pack_many, unpack
+from pinapi.store.breakdowns import RECORD, pack, pack_rows, unpack
 
 
 def _sums(blob: bytes) -> Counter[tuple[int, int]]:
@@ -45,12 +45,12 @@ def test_amounts_beyond_32_bits_are_split_into_records_that_add_up() -> None:
         max_size=40,
     )
 )
-def test_pack_many_cuts_any_order_into_rows_with_the_same_sums(
+def test_pack_rows_cuts_any_order_into_rows_with_the_same_sums(
     entries: list[tuple[int, int, int, int]],
 ) -> None:
     rows = 5
     row, code, metric, amount = (np.array([e[i] for e in entries], dtype=np.int64) for i in range(4))
-    blobs = pack_many(row, code, metric, amount, rows)
+    blobs = pack_rows(row, code, metric, amount, rows).values()
     assert len(blobs) == rows
     for r in range(rows):
         want: Counter[tuple[int, int]] = Counter()

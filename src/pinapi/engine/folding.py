@@ -177,7 +177,7 @@ class Folder:
         self._event_batches: list[ConversionBatch] = []
         self._organic: list[I64] = []
         self._prices: list[dict[str, Any]] = []
-        self._entries = Entries(merging=True)
+        self._entries = Entries()
         self._packed: list[tuple[I64, PackedRows]] = []
 
     def add(self, result: HourResult) -> HourCounts:

@@ -96,20 +96,20 @@ class Buffer:
 
 @dataclass
 class Entries:
-    """Breakdown entries of the chunk so far: (row key, value index, metric, amount).
+    """Breakdown entries of a per-day chunk so far: (row key, value index, metric, amount).
 
-    Hourly chunks never repeat an entry; per-day chunks repeat them across hours and merge
-    them at the end, or sooner if the buffer grows past ``MERGE_ENTRIES``."""
+    The hours of a day repeat (row, value, metric) cells; they are merged at the end, or
+    sooner if the buffer grows past ``MERGE_ENTRIES``. (Hourly chunks pack each hour as it
+    comes and need no buffer.)"""
 
     parts: list[tuple[I64, I64, I64, I64]] = field(default_factory=list)
     rows: int = 0
     limit: int = MERGE_ENTRIES
-    merging: bool = False
 
     def add(self, key: I64, value: I64, metric: I64, amount: I64) -> None:
         self.parts.append((key, value, metric, amount))
         self.rows += key.size
-        if self.merging and self.rows > self.limit and len(self.parts) > 1:
+        if self.rows > self.limit and len(self.parts) > 1:
             self.merge()
 
     def merge(self) -> tuple[I64, I64, I64, I64]:
@@ -117,7 +117,7 @@ class Entries:
             z = np.zeros(0, dtype=np.int64)
             return z, z, z, z
         key, value, metric, amount = (np.concatenate([p[i] for p in self.parts]) for i in range(4))
-        if self.merging and key.size:
+        if key.size:
             key, value, metric, amount = merge_entries(key, value, metric, amount)
         self.parts, self.rows = [(key, value, metric, amount)], key.size
         self.limit = max(MERGE_ENTRIES, 2 * key.size)

@@ -40,13 +40,13 @@ from pinapi.domain.clock import Clock
 from pinapi.engine import lease
 from pinapi.engine.entities import Setup
 from pinapi.engine.facts import HourResult
-from pinapi.engine.folding import HOURLY_DAYS, ORGANIC_HOURLY_DAYS, AdvertiserInfo, HourCounts
+from pinapi.engine.folding import HOURLY_DAYS, ORGANIC_HOURLY_DAYS, AdvertiserInfo, Folder, HourCounts
 from pinapi.engine.loader import ads_dimensions, load_setup
 from pinapi.engine.pipeline import Chunk, Work, run_in_child
 from pinapi.engine.population import Population, build_population
 from pinapi.engine.simulate import Engine, EngineConfig
 from pinapi.engine.state import EngineState
-from pinapi.engine.writer import Writer, delete_range, store
+from pinapi.engine.writer import delete_range, store
 from pinapi.store.breakdowns import Pair
 from pinapi.store.tables import EngineBilledDay, EngineCheckpoint
 
@@ -148,20 +148,12 @@ class Simulator:
         """Simulate [start, end) in the caller's transaction: replace facts, checkpoint at
         ``end``, bill the days closed by ``end``. ``state`` moves on to ``end``."""
         engine = await self._engine()
-        writer = Writer(
-            engine.population,
-            {a.id: AdvertiserInfo(a.time_zone, a.currency) for a in setup.advertisers},
-        )
+        folder = Folder(engine.population, advertiser_infos(setup))
         if await session.get(EngineCheckpoint, start) is None:  # a fresh start: keep it too
             await self.checkpoint(session, clock=clock, hour=start, state=state)
         await delete_range(session, start=start, end=end)
-        now = clock.now()
-        writer.begin(
-            start,
-            end,
-            hourly=end > now - timedelta(days=HOURLY_DAYS),
-            organic_hourly=end > now - timedelta(days=ORGANIC_HOURLY_DAYS),
-        )
+        hourly, organic_hourly = granularity(end, clock.now())
+        folder.begin(start, end, hourly=hourly, organic_hourly=organic_hourly)
         gen = engine.run(setup, state, start, end)
         # The next hour is computed in one thread while this one is folded and stored (numpy
         # and SQLite release the GIL for most of their work); only results cross over.
@@ -174,7 +166,7 @@ class Simulator:
                 if result is None:
                     break
                 pending = asyncio.ensure_future(asyncio.to_thread(next, gen, None))
-                counts = await asyncio.to_thread(writer.add, result)
+                counts = await asyncio.to_thread(folder.add, result)
                 summary.add(counts)
                 if progress is not None:
                     progress(result.hour, counts)
@@ -186,12 +178,10 @@ class Simulator:
             close = getattr(gen, "close", None)  # a generator: closing it books the spend
             if callable(close):
                 close()
-        totals, breakdowns = await writer.flush(session)
+        rows = await store(session, folder.finish(), {})
         await self._close_chunk(
-            session, clock=clock, setup=setup, state=state, start=start, end=end, summary=summary
+            session, clock=clock, setup=setup, state=state, start=start, end=end, rows=rows, summary=summary
         )
-        summary.delivery_rows += totals
-        summary.dimension_rows += breakdowns
 
     async def store_chunk(
         self,
@@ -205,7 +195,7 @@ class Simulator:
     ) -> None:
         """``run_chunk``'s database half for a chunk simulated elsewhere (``pipeline``)."""
         await delete_range(session, start=chunk.start, end=chunk.end)
-        totals, breakdowns = await store(session, chunk.folded, registered)
+        rows = await store(session, chunk.folded, registered)
         await self._close_chunk(
             session,
             clock=clock,
@@ -214,10 +204,9 @@ class Simulator:
             pickled=chunk.state,
             start=chunk.start,
             end=chunk.end,
+            rows=rows,
             summary=summary,
         )
-        summary.delivery_rows += totals
-        summary.dimension_rows += breakdowns
 
     async def _close_chunk(
         self,
@@ -228,11 +217,14 @@ class Simulator:
         state: EngineState,
         start: datetime,
         end: datetime,
+        rows: tuple[int, int],
         summary: Summary,
         pickled: bytes | None = None,
     ) -> None:
-        """Checkpoint at ``end`` (``pickled``: the state already pickled) and bill the days
-        closed by ``end``."""
+        """Checkpoint at ``end`` (``pickled``: the state already pickled), bill the days closed
+        by ``end`` and count the chunk's stored (totals, breakdown) ``rows``."""
+        summary.delivery_rows += rows[0]
+        summary.dimension_rows += rows[1]
         await self.checkpoint(session, clock=clock, hour=end, state=pickled or state)
         summary.days_billed += await bill_closed_days(
             session, clock=clock, setup=setup, state=state, until=end
@@ -267,6 +259,15 @@ class Simulator:
         if stale:
             await session.execute(delete(EngineCheckpoint).where(EngineCheckpoint.hour.in_(stale)))
         await session.flush()
+
+
+def granularity(end: datetime, now: datetime) -> tuple[bool, bool]:
+    """(delivery rows hourly, organic rows hourly) for a chunk ending at ``end``."""
+    return end > now - timedelta(days=HOURLY_DAYS), end > now - timedelta(days=ORGANIC_HOURLY_DAYS)
+
+
+def advertiser_infos(setup: Setup) -> dict[int, AdvertiserInfo]:
+    return {a.id: AdvertiserInfo(a.time_zone, a.currency) for a in setup.advertisers}
 
 
 def chunks(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -411,11 +412,8 @@ async def _simulate_in_child(
         population=simulator.population_size,
         setup=setup,
         state=state,
-        chunks=[
-            (a, b, b > now - timedelta(days=HOURLY_DAYS), b > now - timedelta(days=ORGANIC_HOURLY_DAYS))
-            for a, b in parts
-        ],
-        advertisers={a.id: AdvertiserInfo(a.time_zone, a.currency) for a in setup.advertisers},
+        chunks=[(a, b, *granularity(b, now)) for a, b in parts],
+        advertisers=advertiser_infos(setup),
     )
     async with sessions() as session, session.begin():  # a fresh start keeps its state too
         if await session.get(EngineCheckpoint, parts[0][0]) is None:

@@ -1,5 +1,6 @@
-"""Store folded chunks (``folding.FoldedChunk``) in the fact tables, in the caller's
-transaction, and remove a range's facts before it is simulated again.
+"""Store folded chunks (``folding.FoldedChunk``, from a ``Folder`` in this process or in the
+engine's child process) in the fact tables, in the caller's transaction, and remove a
+range's facts before it is simulated again.
 
 Rows go to the driver in bulk (``store.bulk``); the breakdown value codes are registered
 first so readers can name every entry.
@@ -16,9 +17,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.measurement import events as measurement
-from pinapi.engine.facts import HourResult
-from pinapi.engine.folding import AdvertiserInfo, FoldedChunk, Folder, HourCounts
-from pinapi.engine.population import Population
+from pinapi.engine.folding import FoldedChunk
 from pinapi.store.breakdowns import PackedRows, Pair, register
 from pinapi.store.bulk import bulk_insert
 from pinapi.store.tables import (
@@ -34,7 +33,7 @@ _BATCH = 5000
 async def store(session: AsyncSession, folded: FoldedChunk, registered: dict[int, Pair]) -> tuple[int, int]:
     """Insert a folded chunk; returns (total rows, breakdown rows). ``registered`` holds the
     value codes this caller has already registered (updated in place)."""
-    times: dict[int, Any] = {}
+    times: dict[str, dict[int, Any]] = {}
     totals = await bulk_insert(session, DeliveryHour.__table__, _objects(folded.totals, times))
     await register(session, folded.values, registered)
     breakdowns = await bulk_insert(session, DeliveryBreakdown.__table__, _objects(folded.breakdowns, times))
@@ -46,7 +45,7 @@ async def store(session: AsyncSession, folded: FoldedChunk, registered: dict[int
     return totals, breakdowns
 
 
-def _objects(columns: Mapping[str, Any], cache: dict[int, Any]) -> dict[str, Any]:
+def _objects(columns: Mapping[str, Any], cache: dict[str, dict[int, Any]]) -> dict[str, Any]:
     """``columns`` with ``hour`` (unix seconds) as datetimes and ``local_date`` (ordinals) as
     dates; ``cache`` keeps the objects of values seen before (a chunk has few of either)."""
     out = dict(columns)
@@ -55,44 +54,16 @@ def _objects(columns: Mapping[str, Any], cache: dict[int, Any]) -> dict[str, Any
     for name, make in (("hour", _utc), ("local_date", date.fromordinal)):
         values = out.get(name)
         if isinstance(values, np.ndarray):
-            made = {}
+            made = cache.setdefault(name, {})
             for v in np.unique(values).tolist():
-                key = v if name == "hour" else -v - 1  # ordinals and seconds never share a key
-                found = cache.get(key)
-                made[v] = found if found is not None else cache.setdefault(key, make(v))
+                if v not in made:
+                    made[v] = make(v)
             out[name] = [made[v] for v in values.tolist()]
     return out
 
 
 def _utc(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
-
-
-class Writer:
-    """A ``Folder`` and the storing of what it folds, for callers in one process."""
-
-    def __init__(self, population: Population, advertisers: Mapping[int, AdvertiserInfo]) -> None:
-        self.folder = Folder(population, advertisers)
-        self._registered: dict[int, Pair] = {}
-
-    def begin(
-        self, start: datetime, end: datetime, *, hourly: bool = True, organic_hourly: bool | None = None
-    ) -> None:
-        self.folder.begin(start, end, hourly=hourly, organic_hourly=organic_hourly)
-
-    def add(self, result: HourResult) -> HourCounts:
-        return self.folder.add(result)
-
-    async def flush(self, session: AsyncSession) -> tuple[int, int]:
-        """Store the chunk's rows; returns (total rows, breakdown rows)."""
-        return await store(session, self.folder.finish(), self._registered)
-
-    async def write_hour(self, session: AsyncSession, result: HourResult) -> HourCounts:
-        """One hour on its own: hourly totals and breakdowns, and the rest."""
-        self.begin(result.hour, result.hour + timedelta(hours=1))
-        counts = self.add(result)
-        counts.delivery_rows, counts.dimension_rows = await self.flush(session)
-        return counts
 
 
 async def delete_range(session: AsyncSession, *, start: datetime, end: datetime) -> None:

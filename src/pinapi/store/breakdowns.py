@@ -18,7 +18,7 @@ readers, and ``register`` refuses a hash collision instead of mixing two values.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,11 +103,6 @@ def pack_rows(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> Pa
     return PackedRows(rec.tobytes(), ends.astype(np.int64))
 
 
-def pack_many(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> list[bytes]:
-    """``pack_rows`` as one value per row."""
-    return pack_rows(row, codes, metrics, amounts, rows).values()
-
-
 def unpack(blobs: Sequence[bytes]) -> tuple[I64, I64, I64, I64]:
     """(row index, code, metric, amount) of every entry of ``blobs``, as int64 arrays."""
     sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
@@ -167,15 +162,4 @@ async def names(session: AsyncSession, codes: Iterable[int]) -> dict[int, Pair]:
             await session.execute(select(t.code, t.dimension_type, t.dimension_value).where(t.code.in_(part)))
         ).all():
             out[int(code)] = (dt, dv)
-    return out
-
-
-def rows_by_pair(blob: bytes, pairs: Mapping[int, Pair]) -> dict[Pair, dict[str, int]]:
-    """One value's sums as {(type, value): {metric column: amount}} (tests, debugging)."""
-    _, code, metric, amount = unpack([blob])
-    out: dict[Pair, dict[str, int]] = {}
-    for c, m, a in zip(code.tolist(), metric.tolist(), amount.tolist(), strict=True):
-        sums = out.setdefault(pairs[c], {})
-        col = METRIC_COLUMNS[m]
-        sums[col] = sums.get(col, 0) + a
     return out
