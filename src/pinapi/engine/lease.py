@@ -59,8 +59,7 @@ async def take(session: AsyncSession, holder: str, *, now: Callable[[], float] =
     """Take or renew the lease for ``holder`` in the caller's transaction; raises
     ``EngineBusy`` while someone else holds an unexpired one."""
     t = int(now())
-    await _ensure_row(session)
-    result = await session.execute(
+    claim = (
         update(EngineLease)
         .where(
             EngineLease.name == NAME,
@@ -68,9 +67,14 @@ async def take(session: AsyncSession, holder: str, *, now: Callable[[], float] =
         )
         .values(holder=holder, expires_at=t + TTL_SECONDS)
     )
-    if getattr(result, "rowcount", 0) == 1:
+    if getattr(await session.execute(claim), "rowcount", 0) == 1:
         return
-    row = (await session.execute(select(EngineLease.holder, EngineLease.expires_at))).one()
+    row = (await session.execute(select(EngineLease.holder, EngineLease.expires_at))).one_or_none()
+    if row is None:  # the first take ever: create the row, then claim it like any other
+        await _ensure_row(session)
+        if getattr(await session.execute(claim), "rowcount", 0) == 1:
+            return
+        row = (await session.execute(select(EngineLease.holder, EngineLease.expires_at))).one()
     raise EngineBusy(row.holder, max(0, int(row.expires_at) - t))
 
 
