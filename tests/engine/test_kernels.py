@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinapi.engine.kernels import merge_sums, pair_sums
+from pinapi.engine.kernels import merge_by_key, pair_sums
+from pinapi.engine.rollup import Entries
 
 
 def _reference(row: np.ndarray, values: np.ndarray, metrics: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -45,13 +46,34 @@ def test_pair_sums_are_the_sums_per_row_value_and_metric(
 
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(0, 80), seed=st.integers(0, 2**32 - 1))
-def test_merge_sums_adds_entries_of_the_same_row_value_and_metric(n: int, seed: int) -> None:
+def test_merge_by_key_adds_entries_of_the_same_key_value_and_metric(n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    row, value, metric = rng.integers(0, 4, n), rng.integers(0, 5, n), rng.integers(0, 3, n)
+    keys = rng.choice(1 << 20, 4, replace=False)  # sparse row keys: numbered by the kernel
+    row, value, metric = keys[rng.integers(0, 4, n)], rng.integers(0, 5, n), rng.integers(0, 3, n)
     amount = rng.integers(-3, 6, n)
-    got = merge_sums(row, value, metric, amount, 4, 5, 3)
+    got = merge_by_key(row, value, metric, amount, 3)
     expected: dict[tuple[int, int, int], int] = defaultdict(int)
     for i in range(n):
         expected[(int(row[i]), int(value[i]), int(metric[i]))] += int(amount[i])
     want = sorted((*k, v) for k, v in expected.items() if v != 0)
     assert list(zip(*(a.tolist() for a in got), strict=True)) == want
+
+
+@settings(max_examples=30, deadline=None)
+@given(parts=st.integers(1, 6), limit=st.integers(1, 40), seed=st.integers(0, 2**32 - 1))
+def test_entries_merge_like_one_merge_of_every_part(parts: int, limit: int, seed: int) -> None:
+    """Growing, compacting early (a small limit) and reuse after a merge change nothing."""
+    rng = np.random.default_rng(seed)
+    entries = Entries(limit=limit)
+    for _ in range(2):  # the second round reuses the buffers of the first
+        added = []
+        for _ in range(parts):
+            n = int(rng.integers(0, 30))
+            part = tuple(rng.integers(lo, hi, n) for lo, hi in ((0, 9), (0, 4), (0, 3), (1, 5)))
+            entries.add(*part)
+            added.append(part)
+        key, value, metric, amount = (np.concatenate([p[i] for p in added]) for i in range(4))
+        want = merge_by_key(key, value, metric, amount, 32)
+        got = entries.merge()
+        assert [a.tolist() for a in got] == [a.tolist() for a in want]
+        assert entries.rows == 0

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from pinapi.engine.slot_kernels import rejection_round
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
@@ -32,6 +34,8 @@ PRICE_BUCKETS = np.geomspace(0.05, 500.0, 49)
 """Edges of the clearing-price histogram, CPM in USD (48 log-spaced buckets)."""
 _REJECTION_ROUNDS = 8
 _FALLBACK_CHUNK = 2048
+_NO_TERMS = np.zeros(0, dtype=np.int64)
+_NO_GATE = np.zeros((1, 1), dtype=np.bool_)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,18 +149,16 @@ def run_auction(
     # Visit slots stratum by stratum so the searches stay inside one row of ``flat`` (cache).
     by_stratum = radix_order(st)
     pending = by_stratum[totals[st[by_stratum]] > 0] if n_groups else np.zeros(0, dtype=np.int64)
+    gated = terms is not None and f.term_allowed is not None
+    gate_terms = terms if gated and terms is not None else _NO_TERMS
+    allowed = f.term_allowed if gated and f.term_allowed is not None else _NO_GATE
     for _ in range(_REJECTION_ROUNDS):
         if pending.size == 0:
             break
-        s = st[pending]
         u = rng.random((2, pending.size))
-        idx = np.searchsorted(flat, base[s] + u[0] * totals[s], side="right")
-        g = np.clip(idx - s * n_groups, 0, n_groups - 1)
-        ok = u[1] * f.stratum_max[s, g] < f.mask[segments[pending], g]
-        if terms is not None and f.term_allowed is not None:
-            ok &= f.term_allowed[terms[pending], g]
-        group[pending[ok]] = g[ok]
-        pending = pending[~ok]
+        pending = rejection_round(
+            pending, st, segments, u, flat, base, totals, f.stratum_max, f.mask, gate_terms, allowed, group
+        )
     country = f.segment_country[segments].astype(np.int64)
     by_country = np.ascontiguousarray(f.group_weight[:, :, placement].T)
     for c in range(0, pending.size, _FALLBACK_CHUNK):

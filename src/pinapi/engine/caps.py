@@ -12,24 +12,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pinapi.engine.auction import radix_order
 from pinapi.engine.plan import Plan
+from pinapi.engine.slot_kernels import prefix_within
 
 I64 = npt.NDArray[np.int64]
 Arr = npt.NDArray[Any]
-
-
-def prefix_within(groups: I64, charge: I64, limit: I64, order: I64) -> npt.NDArray[np.bool_]:
-    """Keep, per group and in ``order``, the slots whose running charge stays within ``limit``."""
-    o = order[radix_order(groups[order])]
-    gs, cs = groups[o], charge[o]
-    run = np.cumsum(cs)
-    starts = np.searchsorted(gs, gs, side="left")
-    before = np.where(starts > 0, run[np.maximum(starts - 1, 0)], 0)
-    within = (run - before) <= limit[gs]
-    keep = np.zeros(groups.size, dtype=bool)
-    keep[o[within]] = True
-    return keep
 
 
 def clamp_budgets(

@@ -44,6 +44,9 @@ class DeliveryFacts:
     keyword_id: I64
     """The matched keyword of a search slot, -1 when none."""
     metrics: dict[str, I64]
+    table: I64 | None = None
+    """The metrics as one (rows x ``METRICS``) row-major matrix, when the engine made them so
+    (``metrics`` then holds its columns); the fold reads a row's metrics as one cache line."""
 
     def __len__(self) -> int:
         return int(self.segment.size)

@@ -144,6 +144,7 @@ class Folder:
         self._adv_zone = np.array([self._zone_names.index(i.time_zone) for i in infos], dtype=np.int64)
         self._adv_currency = np.array([self._currencies.index(i.currency) for i in infos], dtype=np.int64)
         self._day_start: dict[tuple[int, int], datetime] = {}
+        self._entries = Entries()
         self.begin(datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(3600, UTC))
 
     def _value(self, dim_type: str, value: str) -> int:
@@ -177,7 +178,7 @@ class Folder:
         self._event_batches: list[ConversionBatch] = []
         self._organic: list[I64] = []
         self._prices: list[dict[str, Any]] = []
-        self._entries = Entries()
+        self._entries.clear()
         self._packed: list[tuple[I64, PackedRows]] = []
 
     def add(self, result: HourResult) -> HourCounts:
@@ -197,9 +198,11 @@ class Folder:
         hour_bits = hour_slot if self.hourly else 0
         if not 0 <= hour_bits < 1 << _HOUR_BITS:
             raise ValueError("a chunk holds at most 32 hours")
-        metrics = np.empty((n, len(METRICS)), dtype=np.int64)  # row-major for the kernel
-        for m, name in enumerate(METRICS):
-            metrics[:, m] = facts.metrics[name]
+        metrics = facts.table
+        if metrics is None or not metrics.flags.c_contiguous:
+            metrics = np.empty((n, len(METRICS)), dtype=np.int64)  # row-major for the kernel
+            for m, name in enumerate(METRICS):
+                metrics[:, m] = facts.metrics[name]
         pid = facts.pin_promotion_id
         starts = runs(pid)
         run_pid = pid[starts].tolist()

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pinapi.engine.facts import METRICS
-from pinapi.engine.kernels import merge_sums
+from pinapi.engine.kernels import merge_by_key
 
 I64 = npt.NDArray[np.int64]
 COMPACT_ROWS = 400_000
@@ -99,44 +99,42 @@ class Entries:
     """Breakdown entries of a per-day chunk so far: (row key, value index, metric, amount).
 
     The hours of a day repeat (row, value, metric) cells; they are merged at the end, or
-    sooner if the buffer grows past ``MERGE_ENTRIES``. (Hourly chunks pack each hour as it
-    comes and need no buffer.)"""
+    sooner if the buffer grows past ``MERGE_ENTRIES``. Entries go into arrays that grow by
+    doubling and are kept from one chunk to the next (``clear``), so an hour's entries cost
+    one copy and the merge is one compiled call on them, without the interpreter lock.
+    (Hourly chunks pack each hour as it comes and need no buffer.)"""
 
-    parts: list[tuple[I64, I64, I64, I64]] = field(default_factory=list)
+    columns: list[I64] = field(default_factory=lambda: [np.zeros(0, dtype=np.int64) for _ in range(4)])
     rows: int = 0
     limit: int = MERGE_ENTRIES
 
     def add(self, key: I64, value: I64, metric: I64, amount: I64) -> None:
-        self.parts.append((key, value, metric, amount))
-        self.rows += key.size
-        if self.rows > self.limit and len(self.parts) > 1:
-            self.merge()
+        n = key.size
+        need = self.rows + n
+        if need > self.columns[0].size:
+            size = max(need, 2 * self.columns[0].size, 1 << 20)
+            grown = [np.empty(size, dtype=np.int64) for _ in range(4)]
+            for old, new in zip(self.columns, grown, strict=True):
+                new[: self.rows] = old[: self.rows]
+            self.columns = grown
+        for column, part in zip(self.columns, (key, value, metric, amount), strict=True):
+            column[self.rows : need] = part
+        self.rows = need
+        if self.rows > self.limit:
+            self._compact()
 
     def merge(self) -> tuple[I64, I64, I64, I64]:
-        if not self.parts:
-            z = np.zeros(0, dtype=np.int64)
-            return z, z, z, z
-        key, value, metric, amount = (np.concatenate([p[i] for p in self.parts]) for i in range(4))
-        if key.size:
-            key, value, metric, amount = merge_entries(key, value, metric, amount)
-        self.parts, self.rows = [(key, value, metric, amount)], key.size
-        self.limit = max(MERGE_ENTRIES, 2 * key.size)
-        return key, value, metric, amount
+        """Every entry so far, summed per (row key, value, metric) and ordered so; the buffer
+        is left empty."""
+        key, value, metric, amount = (c[: self.rows] for c in self.columns)
+        merged = merge_by_key(key, value, metric, amount, 1 << METRIC_BITS)
+        self.clear()
+        return merged
 
+    def _compact(self) -> None:
+        merged = self.merge()
+        self.limit = max(MERGE_ENTRIES, 2 * merged[0].size)
+        self.add(*merged)
 
-def dense(ids: I64) -> tuple[I64, I64]:
-    """(distinct values in order, index of each id among them) for small non-negative ids,
-    through a lookup table instead of a sort."""
-    present = np.flatnonzero(np.bincount(ids))
-    lut = np.empty(int(present[-1]) + 1, dtype=np.int64)
-    lut[present] = np.arange(present.size, dtype=np.int64)
-    return present, lut[ids]
-
-
-def merge_entries(key: I64, value: I64, metric: I64, amount: I64) -> tuple[I64, I64, I64, I64]:
-    """Sum entries sharing (row key, value, metric). Row keys of a chunk are a few thousand
-    promotion-days and values a few hundred, so rows are numbered through a lookup table and
-    the sums are one compiled pass; the result comes ordered by (row key, value, metric)."""
-    rows, r = dense(key)
-    r2, v2, m, total = merge_sums(r, value, metric, amount, rows.size, int(value.max()) + 1, 1 << METRIC_BITS)
-    return rows[r2], v2, m, total
+    def clear(self) -> None:
+        self.rows = 0

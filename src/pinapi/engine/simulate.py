@@ -35,6 +35,7 @@ from pinapi.engine.conversions import ConversionBatch, draw_conversions
 from pinapi.engine.entities import Setup
 from pinapi.engine.facts import (
     METRICS,
+    PAID_METRICS,
     ClearingPrices,
     DeliveryFacts,
     HourResult,
@@ -50,6 +51,7 @@ from pinapi.engine.pacing import (
 from pinapi.engine.plan import Plan, compile_plan
 from pinapi.engine.population import Population
 from pinapi.engine.rng import generator
+from pinapi.engine.slot_kernels import group_sums
 from pinapi.engine.state import EngineState
 from pinapi.engine.targeting import AudienceMatcher, HashedAudienceMatcher, KeywordMatcher
 from pinapi.engine.traffic import TrafficModel, draw_terms, draw_traffic, local_hour_and_weekday, zone
@@ -60,6 +62,9 @@ Arr = npt.NDArray[Any]
 STREAM_HOUR = 2
 SEARCH = 1
 _PAD_LIMIT = 32
+_PAID = {name: i for i, name in enumerate(PAID_METRICS)}
+_METRIC = {name: i for i, name in enumerate(METRICS)}
+_SPEND = _PAID["SPEND_IN_MICRO_DOLLAR"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +156,16 @@ class Engine:
             )
             slots = _filter(slots, slots["promo"] >= 0)
             slots = self._frequency(plan, state, books, slots, h, rng)
-            out = self._outcomes(plan, slots, rng)
-            charge = self._charges(plan, slots, out, bid)
+            paid = self._outcomes(plan, slots, rng)
+            charge = self._charges(plan, slots, paid, bid)
             pre = np.bincount(slots["grp"], weights=charge, minlength=G).astype(np.float64)
             keep = clamp_budgets(plan, slots, charge, allowance, c_remaining, rng)
             slots = _filter(slots, keep)
-            out = {k: v[keep] for k, v in out.items()}
-            charge = charge[keep]
+            paid = paid[:, keep]
+            charge = paid[_SPEND]
+            out = _rows(paid)
             self._book(plan, state, books, slots, out, charge, pre, theta, eligible, total_slots, h)
-            delivery = self._aggregate(plan, slots, out, charge, rng)
+            delivery = self._aggregate(plan, slots, paid, rng)
             conv_new = self._conversions(plan, slots, out, h, rng)
         if conv_new is not None and len(conv_new):
             _schedule(state, conv_new)
@@ -320,7 +326,10 @@ class Engine:
         keep[perm[~ok]] = False
         return _filter(slots, keep)
 
-    def _outcomes(self, plan: Plan, slots: dict[str, Arr], rng: np.random.Generator) -> dict[str, I64]:
+    def _outcomes(self, plan: Plan, slots: dict[str, Arr], rng: np.random.Generator) -> I64:
+        """The slots' paid metrics, one row per ``PAID_METRICS`` name (billable events and
+        spend are filled by ``_charges``): one matrix, so the budget clamp filters it at once
+        and the roll-up sums it in one pass."""
         p = slots["promo"].astype(np.int64)
         seg = slots["seg"].astype(np.int64)
         # Fit: how much more than average the segment likes the pin's best-liked interest.
@@ -345,36 +354,43 @@ class Engine:
             is_video=plan.p_video[p],
             video_seconds=plan.p_video_seconds[p],
         )
-        return {
-            "IMPRESSION_1": np.ones(p.size, dtype=np.int64),
-            "CLOSEUP_1": o.closeup,
-            "SAVE_1": o.save,
-            "CLICKTHROUGH_1": o.clickthrough,
-            "OUTBOUND_CLICK_1": o.outbound_click,
-            "ENGAGEMENT_1": o.closeup + o.save + o.clickthrough,
-            "VIDEO_START_1": o.video_start,
-            "VIDEO_2S_VIEW_1": o.video_2s_view,
-            "VIDEO_10S_VIEW_1": o.video_10s_view,
-            "VIDEO_MRC_VIEWS_1": o.video_mrc_view,
-            "VIDEO_P25_COMBINED_1": o.video_p25,
-            "VIDEO_P50_COMBINED_1": o.video_p50,
-            "VIDEO_P75_COMBINED_1": o.video_p75,
-            "VIDEO_P95_COMBINED_1": o.video_p95,
-            "VIDEO_P100_COMBINED_1": o.video_p100,
-            "VIDEO_WATCH_TIME_MS_1": o.watch_time_ms,
-            "VIDEO_SUM_V50_WATCHTIME_IN_MILLISECOND_1": o.v50_watch_time_ms,
-        }
+        paid = np.empty((len(PAID_METRICS), p.size), dtype=np.int64)
+        for name, values in (
+            ("IMPRESSION_1", 1),
+            ("CLOSEUP_1", o.closeup),
+            ("SAVE_1", o.save),
+            ("CLICKTHROUGH_1", o.clickthrough),
+            ("OUTBOUND_CLICK_1", o.outbound_click),
+            ("ENGAGEMENT_1", o.closeup + o.save + o.clickthrough),
+            ("VIDEO_START_1", o.video_start),
+            ("VIDEO_2S_VIEW_1", o.video_2s_view),
+            ("VIDEO_10S_VIEW_1", o.video_10s_view),
+            ("VIDEO_MRC_VIEWS_1", o.video_mrc_view),
+            ("VIDEO_P25_COMBINED_1", o.video_p25),
+            ("VIDEO_P50_COMBINED_1", o.video_p50),
+            ("VIDEO_P75_COMBINED_1", o.video_p75),
+            ("VIDEO_P95_COMBINED_1", o.video_p95),
+            ("VIDEO_P100_COMBINED_1", o.video_p100),
+            ("VIDEO_WATCH_TIME_MS_1", o.watch_time_ms),
+            ("VIDEO_SUM_V50_WATCHTIME_IN_MILLISECOND_1", o.v50_watch_time_ms),
+        ):
+            paid[_PAID[name]] = values
+        return paid
 
-    def _charges(self, plan: Plan, slots: dict[str, Arr], out: dict[str, I64], bid: F64) -> I64:
+    def _charges(self, plan: Plan, slots: dict[str, Arr], paid: I64, bid: F64) -> I64:
+        """Fill the billable events and spend rows of ``paid``; returns the spend row."""
         g = slots["grp"].astype(np.int64)
         kind = plan.ag_billable[g]
         billable = np.where(
-            kind == 0, 1, np.where(kind == 1, out["CLICKTHROUGH_1"], out["VIDEO_MRC_VIEWS_1"])
+            kind == 0,
+            1,
+            np.where(kind == 1, paid[_PAID["CLICKTHROUGH_1"]], paid[_PAID["VIDEO_MRC_VIEWS_1"]]),
         ).astype(np.int64)
         per_event = np.where(kind == 0, bid[g] / 1000, bid[g])
         price = np.minimum(np.ceil(per_event * slots["ratio"].astype(np.float64)), np.floor(per_event))
-        out["BILLABLE_EVENTS"] = billable
-        charge: I64 = (billable * price).astype(np.int64)
+        paid[_PAID["BILLABLE_EVENTS"]] = billable
+        paid[_SPEND] = billable * price
+        charge: I64 = paid[_SPEND]
         return charge
 
     def _book(
@@ -421,14 +437,9 @@ class Engine:
                     del days[d]
 
     def _aggregate(
-        self,
-        plan: Plan,
-        slots: dict[str, Arr],
-        out: dict[str, I64],
-        charge: I64,
-        rng: np.random.Generator,
+        self, plan: Plan, slots: dict[str, Arr], paid: I64, rng: np.random.Generator
     ) -> DeliveryFacts:
-        if charge.size == 0:
+        if paid.shape[1] == 0:
             return _empty_delivery()
         S, P = self.population.segments, 3
         p = slots["promo"].astype(np.int64)
@@ -441,44 +452,25 @@ class Engine:
             kw = np.full(p.size, -1, dtype=np.int64)
         kw_vals, kw_idx = np.unique(kw, return_inverse=True)
         seg = slots["seg"].astype(np.int64)
-        key = ((p * S + seg) * P + slots["plc"].astype(np.int64)) * kw_vals.size + kw_idx
-        order = np.argsort(key)  # stability is not needed: integer sums do not depend on order
-        sorted_key = key[order]
-        boundary = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
-        uniq = sorted_key[boundary]
-        inv = np.empty(key.size, dtype=np.int64)
-        inv[order] = np.cumsum(boundary) - 1
-        n = uniq.size
-        video = np.flatnonzero(plan.p_video[p])  # video metrics are zero elsewhere: sum only these
-        inv_video = inv[video]
-
-        def total(name: str, col: I64) -> I64:
-            if name == "IMPRESSION_1":
-                return np.bincount(inv, minlength=n).astype(np.int64)
-            if name.startswith("VIDEO_"):
-                rows, sub = video, inv_video
-            else:
-                rows, sub = None, inv
-            # Actions are rare: summing only the slots where the metric is not 0 is exact and
-            # several times cheaper.
-            vals = col if rows is None else col[rows]
-            nz = np.flatnonzero(vals)
-            return np.bincount(sub[nz], weights=vals[nz], minlength=n).astype(np.int64)
-
-        metrics = {name: total(name, col) for name, col in out.items()}
-        metrics["SPEND_IN_MICRO_DOLLAR"] = np.bincount(inv, weights=charge, minlength=n).astype(np.int64)
-        imp2 = rng.poisson(metrics["SAVE_1"] * EARNED_IMPRESSIONS_PER_SAVE).astype(np.int64)
+        key = ((p * S + seg) * P + slots["plc"].astype(np.int64)) * kw_vals.size + kw_idx.reshape(-1)
+        # One row per key, in key order: the paid sums in one compiled pass, earned media
+        # drawn from each row's saves after it.
+        uniq, table = group_sums(key, np.argsort(key), paid, len(METRICS))
+        saves = table[:, _PAID["SAVE_1"]]
+        imp2 = rng.poisson(saves * EARNED_IMPRESSIONS_PER_SAVE).astype(np.int64)
         close2 = rng.binomial(imp2, 0.02).astype(np.int64)
         save2 = rng.binomial(imp2, 0.004).astype(np.int64)
         click2 = rng.binomial(imp2, 0.003).astype(np.int64)
-        metrics.update(
-            IMPRESSION_2=imp2,
-            CLOSEUP_2=close2,
-            SAVE_2=save2,
-            CLICKTHROUGH_2=click2,
-            OUTBOUND_CLICK_2=rng.binomial(click2, 0.75).astype(np.int64),
-            ENGAGEMENT_2=close2 + save2 + click2,
-        )
+        earned = {
+            "IMPRESSION_2": imp2,
+            "CLOSEUP_2": close2,
+            "SAVE_2": save2,
+            "CLICKTHROUGH_2": click2,
+            "OUTBOUND_CLICK_2": rng.binomial(click2, 0.75).astype(np.int64),
+            "ENGAGEMENT_2": close2 + save2 + click2,
+        }
+        for name, values in earned.items():
+            table[:, _METRIC[name]] = values
         rest, kwi = np.divmod(uniq, kw_vals.size)
         rest, plc = np.divmod(rest, P)
         promo, seg = np.divmod(rest, S)
@@ -491,7 +483,8 @@ class Engine:
             segment=seg,
             placement=plc,
             keyword_id=kw_vals[kwi].astype(np.int64),
-            metrics={m: metrics[m] for m in METRICS},
+            metrics={m: table[:, i] for i, m in enumerate(METRICS)},
+            table=table,
         )
 
     def _conversions(
@@ -540,6 +533,10 @@ class Engine:
         outbound = rng.binomial(click, 0.75).astype(np.int64)
         seen = imp > 0
         return OrganicFacts(plan.o_id[seen], imp[seen], close[seen], save[seen], click[seen], outbound[seen])
+
+
+def _rows(paid: I64) -> dict[str, I64]:
+    return {name: paid[i] for i, name in enumerate(PAID_METRICS)}
 
 
 def _filter(slots: dict[str, Arr], keep: npt.NDArray[np.bool_]) -> dict[str, Arr]:
