@@ -3,14 +3,19 @@ traceback, and the child gone when the caller stops early."""
 
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from pinapi.engine.entities import AdGroup, Advertiser, Campaign, Pin, PinPromotion, Setup
 from pinapi.engine.folding import AdvertiserInfo
-from pinapi.engine.pipeline import ChildFailed, Work, run_in_child
+from pinapi.engine.pipeline import ChildFailed, Work, run_in_child, spool_root
 from pinapi.engine.state import EngineState
+from pinapi.store.breakdowns import PackedRows, pack_rows
 
 START = datetime(2026, 11, 2, 0, tzinfo=UTC)
 
@@ -64,3 +69,32 @@ async def test_stopping_early_stops_the_child() -> None:
     assert first.folded.totals["pin_promotion_id"].size > 0
     await stream.aclose()  # the child is terminated and reaped, nothing is left running
     assert len([m async for m in run_in_child(_work(20_000, hours=(1,)))]) == 1
+
+
+def _spools() -> set[str]:
+    root = spool_root() or tempfile.gettempdir()
+    return {name for name in os.listdir(root) if name.startswith("pinapi-engine-")}
+
+
+async def test_chunks_cross_whole_and_leave_no_spool_behind() -> None:
+    """Arrays and packed breakdowns come back equal through the spool files, which are gone
+    once the run ends, also when the caller stops early."""
+    before = _spools()
+    got = [m async for m in run_in_child(_work(20_000))]
+    blobs = got[0].folded.breakdowns["entries"]
+    assert isinstance(blobs, PackedRows) and len(blobs) == got[0].folded.totals["pin_promotion_id"].size
+    assert b"".join(blobs.values()) == blobs.buffer and blobs.buffer
+    stream = run_in_child(_work(20_000, hours=(2, 2, 2)))
+    await anext(stream)
+    await stream.aclose()
+    assert _spools() == before
+
+
+def test_packed_rows_pickle_out_of_band_and_in_band() -> None:
+    rows = pack_rows(np.array([0, 0, 1]), np.array([7, 8, 9]), np.array([0, 1, 0]), np.array([5, 6, 7]), 2)
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps(rows, protocol=5, buffer_callback=buffers.append)
+    assert len(buffers) >= 1 and len(head) < len(rows.buffer) + 200
+    back = pickle.loads(head, buffers=[bytearray(b.raw()) for b in buffers])
+    assert back.values() == rows.values() and isinstance(back.buffer, bytes)
+    assert pickle.loads(pickle.dumps(rows, protocol=4)).values() == rows.values()

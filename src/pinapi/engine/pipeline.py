@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import pickle
 import queue
+import shutil
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import AsyncGenerator, Mapping
@@ -50,6 +53,9 @@ class Work:
     chunks: list[tuple[datetime, datetime, bool, bool]]
     """(start, end, hourly, organic hourly) of each chunk, in order."""
     advertisers: Mapping[int, AdvertiserInfo]
+    spool: str = ""
+    """A directory for the chunks' large buffers (``_send``): ``run_in_child`` makes it and
+    removes it at the end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +71,50 @@ class Chunk:
     hours: list[Hour]
     folded: FoldedChunk
     state: bytes
-    """The pickled ``EngineState`` at ``end``."""
+    """The pickled ``EngineState`` at ``end`` (for the checkpoint: stored, not read here)."""
+    campaign_day_spend: dict[tuple[int, str], int]
+    """``EngineState.closing_spend(end)``: what billing needs of the state."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spooled:
+    """A message whose large buffers wait in a file: ``pickle.loads(head, buffers=...)`` with
+    the file's ``sizes`` bytes, in order, gives it back."""
+
+    head: bytes
+    path: str
+    sizes: list[int]
+
+
+def _send(conn: Connection, message: Any, spool: str) -> None:
+    """Send ``message``, its out-of-band buffers (numpy arrays, packed breakdowns: up to ~100
+    MB a chunk) through a file. Through the pipe, the reader thread would need the parent's
+    interpreter lock for every pipe-full (a few milliseconds each while the storing holds
+    it), which held the child up for most of a second per hourly chunk; a file is read in
+    one call that lets go of the lock."""
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
+    fd, path = tempfile.mkstemp(dir=spool, suffix=".chunk")
+    with os.fdopen(fd, "wb") as out:
+        for buffer in buffers:
+            out.write(buffer.raw())
+    conn.send(Spooled(head, path, [buffer.raw().nbytes for buffer in buffers]))
+
+
+def _load(message: Spooled) -> Any:
+    with open(message.path, "rb", buffering=0) as spooled:
+        buffers = [bytearray(size) for size in message.sizes]
+        for buffer in buffers:
+            if spooled.readinto(buffer) != len(buffer):
+                raise EOFError("a spooled chunk ended early")
+    os.unlink(message.path)
+    return pickle.loads(message.head, buffers=buffers)
+
+
+def spool_root() -> str | None:
+    """Where to spool: memory-backed ``/dev/shm`` where there is one, else the temp dir."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def _child(conn: Connection, work: Work) -> None:
@@ -88,9 +137,12 @@ def _child(conn: Connection, work: Work) -> None:
                     (r.hour, fold.submit(folder.add, r)) for r in engine.run(work.setup, state, start, end)
                 ]
                 pickled = pickle.dumps(state, protocol=5)  # before the next chunk moves it on
+                spend = state.closing_spend(end)
                 if previous is not None:
                     previous.result()  # a failure there stops the run here
-                previous = fold.submit(_hand_over, conn, folder, start, end, folding, pickled)
+                previous = fold.submit(
+                    _hand_over, conn, folder, start, end, folding, pickled, spend, work.spool
+                )
             if previous is not None:
                 previous.result()
     except BaseException:  # every failure goes to the parent, which raises it
@@ -107,9 +159,11 @@ def _hand_over(
     end: datetime,
     folding: list[tuple[datetime, Future[HourCounts]]],
     state: bytes,
+    spend: dict[tuple[int, str], int],
+    spool: str,
 ) -> None:
     hours = [Hour(hour, done.result()) for hour, done in folding]
-    conn.send(Chunk(start, end, hours, folder.finish(), state))
+    _send(conn, Chunk(start, end, hours, folder.finish(), state, spend), spool)
 
 
 def serve(argv: list[str]) -> None:
@@ -147,6 +201,8 @@ def _read(receiver: Connection, count: int, inbox: queue.Queue[Any], stop: threa
     try:
         for _ in range(count):
             message = receiver.recv()
+            if isinstance(message, Spooled):
+                message = _load(message)
             if not put(message) or isinstance(message, tuple):
                 return
     except BaseException as exc:  # EOF: the child died; anything else: unreadable message
@@ -158,8 +214,11 @@ async def run_in_child(work: Work) -> AsyncGenerator[Chunk, None]:
 
     The child is a fresh interpreter calling ``serve`` (not ``multiprocessing``'s spawn, which
     re-imports the parent's main script and so depends on how the parent was started); the
-    work and the results travel as pickles over two pipes, and a reader thread keeps up to
-    ``AHEAD`` chunks waiting here."""
+    work and the results travel as pickles over two pipes (the results' large buffers
+    through files in a spool directory, ``_send``), and a reader thread keeps up to ``AHEAD``
+    chunks waiting here."""
+    spool = tempfile.mkdtemp(prefix="pinapi-engine-", dir=spool_root())
+    work = dataclasses.replace(work, spool=spool)
     work_r, work_w = os.pipe()
     out_r, out_w = os.pipe()
     process = await asyncio.create_subprocess_exec(
@@ -204,3 +263,4 @@ async def run_in_child(work: Work) -> AsyncGenerator[Chunk, None]:
         if reader.is_alive():
             await asyncio.to_thread(reader.join)
         receiver.close()
+        shutil.rmtree(spool, ignore_errors=True)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -45,7 +45,7 @@ from pinapi.engine.loader import ads_dimensions, load_setup
 from pinapi.engine.pipeline import Chunk, Work, run_in_child
 from pinapi.engine.population import Population, build_population
 from pinapi.engine.simulate import Engine, EngineConfig
-from pinapi.engine.state import EngineState
+from pinapi.engine.state import CLOSING_DAYS, EngineState
 from pinapi.engine.writer import delete_range, store
 from pinapi.store.breakdowns import Pair
 from pinapi.store.tables import EngineBilledDay, EngineCheckpoint
@@ -180,7 +180,15 @@ class Simulator:
                 close()
         rows = await store(session, folder.finish(), {})
         await self._close_chunk(
-            session, clock=clock, setup=setup, state=state, start=start, end=end, rows=rows, summary=summary
+            session,
+            clock=clock,
+            setup=setup,
+            state=state,
+            spend=state.closing_spend(end),
+            start=start,
+            end=end,
+            rows=rows,
+            summary=summary,
         )
 
     async def store_chunk(
@@ -200,8 +208,8 @@ class Simulator:
             session,
             clock=clock,
             setup=setup,
-            state=pickle.loads(chunk.state),
-            pickled=chunk.state,
+            state=chunk.state,
+            spend=chunk.campaign_day_spend,
             start=chunk.start,
             end=chunk.end,
             rows=rows,
@@ -214,20 +222,21 @@ class Simulator:
         *,
         clock: Clock,
         setup: Setup,
-        state: EngineState,
+        state: EngineState | bytes,
+        spend: Mapping[tuple[int, str], int],
         start: datetime,
         end: datetime,
         rows: tuple[int, int],
         summary: Summary,
-        pickled: bytes | None = None,
     ) -> None:
-        """Checkpoint at ``end`` (``pickled``: the state already pickled), bill the days closed
-        by ``end`` and count the chunk's stored (totals, breakdown) ``rows``."""
+        """Checkpoint ``state`` (or the state already pickled) at ``end``, bill the days closed
+        by ``end`` from ``spend`` (the state's campaign spend per local day) and count the
+        chunk's stored (totals, breakdown) ``rows``."""
         summary.delivery_rows += rows[0]
         summary.dimension_rows += rows[1]
-        await self.checkpoint(session, clock=clock, hour=end, state=pickled or state)
+        await self.checkpoint(session, clock=clock, hour=end, state=state)
         summary.days_billed += await bill_closed_days(
-            session, clock=clock, setup=setup, state=state, until=end
+            session, clock=clock, setup=setup, spend=spend, until=end
         )
         summary.start = summary.start or start
         summary.end = end
@@ -289,9 +298,15 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 async def bill_closed_days(
-    session: AsyncSession, *, clock: Clock, setup: Setup, state: EngineState, until: datetime
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    setup: Setup,
+    spend: Mapping[tuple[int, str], int],
+    until: datetime,
 ) -> int:
-    """Bill each advertiser-local day that ended by ``until`` and was not billed yet."""
+    """Bill each advertiser-local day that ended by ``until`` and was not billed yet, from
+    ``spend``: (campaign id, local ISO date) -> micro-currency, as ``EngineState`` keeps it."""
     zones = {a.id: ZoneInfo(a.time_zone) for a in setup.advertisers}
     billed = {
         (a, d)
@@ -307,9 +322,9 @@ async def bill_closed_days(
     # rows sum). Only days that can have closed in this chunk: chunks are at most a day and
     # a local day at most 25 hours, so they end in the three days before ``until``.
     advertiser_of = {c.id: c.advertiser_id for c in setup.campaigns}
-    since = (until - timedelta(days=3)).date().isoformat()
+    since = (until - timedelta(days=CLOSING_DAYS)).date().isoformat()
     per_day: dict[tuple[int, date], list[tuple[int, int]]] = {}
-    for (campaign, iso), amount in sorted(state.campaign_day_spend.items()):
+    for (campaign, iso), amount in sorted(spend.items()):
         adv = advertiser_of.get(campaign)
         if adv is not None and iso >= since and amount > 0:
             per_day.setdefault((adv, date.fromisoformat(iso)), []).append((campaign, amount))

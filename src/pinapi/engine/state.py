@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import copy as _copy
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from pinapi.engine.conversions import ConversionBatch
+
+CLOSING_DAYS = 3
+"""Local days that can close in a chunk end within this many UTC days before its end (chunks
+are at most a day, a local day at most 25 hours)."""
 
 
 @dataclass
@@ -35,6 +40,12 @@ class EngineState:
     """The local date the multiplier was last adjusted for."""
     pending: dict[int, list[ConversionBatch]] = field(default_factory=dict)
     """Hour number (unix hours) -> conversions happening in that hour, not yet emitted."""
+
+    def closing_spend(self, until: datetime) -> dict[tuple[int, str], int]:
+        """The campaign spend of the local days that can close by ``until`` (billing needs no
+        more, and this is all of the state the storing process reads)."""
+        since = (until - timedelta(days=CLOSING_DAYS)).date().isoformat()
+        return {k: v for k, v in self.campaign_day_spend.items() if k[1] >= since}
 
     def copy(self) -> EngineState:
         return _copy.deepcopy(self)

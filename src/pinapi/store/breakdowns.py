@@ -17,9 +17,11 @@ readers, and ``register`` refuses a hash collision instead of mixing two values.
 
 from __future__ import annotations
 
+import pickle
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, SupportsIndex
 
 import numpy as np
 import numpy.typing as npt
@@ -86,10 +88,19 @@ class PackedRows:
         buf = self.buffer
         return [buf[b[i] : b[i + 1]] for i in range(len(b) - 1)]
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        # Protocol 5 can hand the buffer over out of band (no copy into the pickle stream).
+        buffer = pickle.PickleBuffer(self.buffer) if int(protocol) >= 5 else self.buffer
+        return (_packed_rows, (buffer, self.ends))
+
     @staticmethod
     def join(parts: Sequence[bytes]) -> PackedRows:
         ends = np.cumsum(np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts)))
         return PackedRows(b"".join(parts), ends)
+
+
+def _packed_rows(buffer: Any, ends: I64) -> PackedRows:
+    return PackedRows(buffer if isinstance(buffer, bytes) else bytes(buffer), ends)
 
 
 def pack_rows(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> PackedRows:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import FromClause
+from sqlalchemy import FromClause, LargeBinary
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _SQLITE_BATCH = 20_000
@@ -56,7 +56,10 @@ async def bulk_insert(
     cols: list[Sequence[Any]] = []
     for column in names:
         values = plain[column]
-        proc = table.c[column].type._cached_bind_processor(dialect)
+        kind = table.c[column].type
+        # sqlite3 stores bytes as BLOBs as they are; the type's processor would only wrap each
+        # in a memoryview (and hashing large blobs to encode each once costs more than that).
+        proc = None if isinstance(kind, LargeBinary) else kind._cached_bind_processor(dialect)
         if proc is not None:
             # Only a few distinct values per such column (hours, dates): encode each once.
             cache = {v: proc(v) for v in set(values)}
