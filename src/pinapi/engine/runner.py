@@ -328,7 +328,8 @@ async def bill_closed_days(
         adv = advertiser_of.get(campaign)
         if adv is not None and iso >= since and amount > 0:
             per_day.setdefault((adv, date.fromisoformat(iso)), []).append((campaign, amount))
-    done = 0
+    periods: list[billing.Period] = []
+    closed: list[tuple[int, date, int]] = []
     for (adv, day), lines in per_day.items():
         tz = zones.get(adv)
         if tz is None or (adv, day) in billed:
@@ -336,21 +337,15 @@ async def bill_closed_days(
         period_start, period_end = _day_bounds(day, tz)
         if period_end > until:
             continue
-        await billing.record_spend_lines(
-            session,
-            clock=clock,
-            advertiser_id=adv,
-            period_start=period_start,
-            period_end=period_end,
-            lines=lines,
-        )
-        total = sum(amount for _, amount in lines if amount > 0)
-        session.add(
-            EngineBilledDay(advertiser_id=adv, local_date=day, amount_micro=total, billed_at=clock.now())
-        )
-        done += 1
+        periods.append(billing.Period(adv, period_start, period_end, lines))
+        closed.append((adv, day, sum(amount for _, amount in lines if amount > 0)))
+    await billing.record_spend_periods(session, clock=clock, periods=periods)
+    session.add_all(
+        EngineBilledDay(advertiser_id=adv, local_date=day, amount_micro=total, billed_at=clock.now())
+        for adv, day, total in closed
+    )
     await session.flush()
-    return done
+    return len(periods)
 
 
 async def simulate(

@@ -272,3 +272,66 @@ async def test_statements_do_not_grow_with_lines(factory: Factory, runtime: Runt
             "VIDEO_VIEW campaign",
             "CONSIDERATION campaign",
         ]
+
+
+async def test_periods_at_once_equal_one_call_per_period(factory: Factory, runtime: Runtime) -> None:
+    """Two advertisers, three days (one bill already open), credits shared across the days:
+    the same bills, credits and details as ``record_spend_lines`` per period, in fewer
+    statements than one call per period."""
+    adv, traffic, awareness = await _advertiser(factory, runtime, "periods")
+    other, other_traffic, _ = await _advertiser(factory, runtime, "others")
+    await _credits(runtime, adv)
+    async with runtime.sessions() as s, s.begin():
+        await _spend_lines(s, runtime, adv, [(awareness.id, 5_000_000)], DAY2)
+    periods = [
+        billing.Period(adv.id, DAY1, DAY2, [(traffic.id, 90_000_000), (awareness.id, 0)]),
+        billing.Period(other.id, DAY1, DAY2, [(other_traffic.id, 4_000_000)]),
+        billing.Period(adv.id, DAY2, DAY3, [(awareness.id, 60_000_000), (None, 1), (GHOST_CAMPAIGN, 2)]),
+        billing.Period(other.id, DAY2, DAY3, [(other_traffic.id, 0)]),  # nothing: no bill
+        billing.Period(adv.id, DAY3, DAY3 + timedelta(days=1), [(traffic.id, 70_000_000)]),
+    ]
+
+    async def states(s: AsyncSession) -> list[Any]:
+        return [await _state(s, a) for a in (adv, other)]
+
+    with _statements(runtime) as sequential:
+        async with runtime.sessions() as s:
+            for p in periods:
+                await billing.record_spend_lines(
+                    s,
+                    clock=runtime.clock,
+                    advertiser_id=p.advertiser_id,
+                    period_start=p.start,
+                    period_end=p.end,
+                    lines=p.lines,
+                )
+            one_by_one = await states(s)
+            await s.rollback()
+    with _statements(runtime) as batched:
+        async with runtime.sessions() as s, s.begin():
+            assert await billing.record_spend_periods(s, clock=runtime.clock, periods=periods) == 4
+    async with runtime.sessions() as s:
+        assert await states(s) == one_by_one
+    assert len(batched) < len(sequential) / 2
+    assert [len(bills) for bills, _ in one_by_one] == [3, 1]
+
+
+async def test_bad_periods_name_the_field_and_change_nothing(factory: Factory, runtime: Runtime) -> None:
+    adv, traffic, _ = await _advertiser(factory, runtime, "strict")
+    async with runtime.sessions() as s, s.begin():
+        await _spend_lines(s, runtime, adv, [(traffic.id, 1_000_000)])
+    good = billing.Period(adv.id, DAY2, DAY3, [(traffic.id, 1)])
+    cases = [
+        (billing.Period(adv.id, DAY1, DAY2, [(traffic.id, -1)]), "amount_micro"),
+        (billing.Period(adv.id, DAY2, DAY2, [(traffic.id, 1)]), "period_end"),
+        (billing.Period(adv.id, DAY1, DAY3, [(traffic.id, 1)]), "period_end"),  # DAY1's bill ends at DAY2
+        (billing.Period(424_242, DAY1, DAY2, [(None, 0)]), "advertiser_id"),
+    ]
+    for bad, field in cases:
+        async with runtime.sessions() as s:
+            with pytest.raises(Invalid) as err:
+                await billing.record_spend_periods(s, clock=runtime.clock, periods=[good, bad])
+            assert err.value.field == field, bad
+    async with runtime.sessions() as s:
+        bills = (await s.scalars(select(Bill))).all()
+        assert [(b.spend_micro, b.start_time) for b in bills] == [(1_000_000, DAY1)]
