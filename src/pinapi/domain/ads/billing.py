@@ -110,17 +110,10 @@ def _add_lines(lines: list[Any], key: str, additions: list[tuple[str, dict[str, 
     return out
 
 
-async def _open_bill(
-    session: AsyncSession,
-    *,
-    advertiser: Advertiser,
-    profile: BillingProfile,
-    start: datetime,
-    end: datetime,
-    now: datetime,
+def _new_bill(
+    advertiser: Advertiser, profile: BillingProfile, start: datetime, end: datetime, now: datetime
 ) -> Bill:
-    """The period's bill, created if missing; a concurrent creator wins and we use its row."""
-    bill = Bill(
+    return Bill(
         advertiser_id=advertiser.id,
         billing_profile_id=profile.id,
         currency=advertiser.currency,
@@ -135,6 +128,19 @@ async def _open_bill(
         created_at=now,
         updated_at=now,
     )
+
+
+async def _open_bill(
+    session: AsyncSession,
+    *,
+    advertiser: Advertiser,
+    profile: BillingProfile,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> Bill:
+    """The period's bill, created if missing; a concurrent creator wins and we use its row."""
+    bill = _new_bill(advertiser, profile, start, end, now)
     session.add(bill)
     try:
         async with session.begin_nested():
@@ -308,21 +314,7 @@ async def record_spend_periods(session: AsyncSession, *, clock: Clock, periods: 
         bill = bills.get(key)
         if bill is None:
             advertiser = advertisers[period.advertiser_id]
-            bill = bills[key] = Bill(
-                advertiser_id=advertiser.id,
-                billing_profile_id=profiles[advertiser.id].id,
-                currency=advertiser.currency,
-                status="PENDING",
-                start_time=period.start,
-                end_time=period.end,
-                spend_micro=0,
-                credit_micro=0,
-                tax_micro=0,
-                details=[],
-                discount_details=[],
-                created_at=now,
-                updated_at=now,
-            )
+            bill = bills[key] = _new_bill(advertiser, profiles[advertiser.id], period.start, period.end, now)
             opened.append(bill)
         elif bill.end_time != period.end:
             raise Invalid("period_end", "differs from the period already billed from this start")
