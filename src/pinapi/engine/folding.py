@@ -35,7 +35,7 @@ from pinapi.domain.measurement import events as measurement
 from pinapi.engine.conversions import EVENTS, TOUCHES, ConversionBatch
 from pinapi.engine.dimensions import PLACEMENTS
 from pinapi.engine.facts import METRICS, DeliveryFacts, HourResult
-from pinapi.engine.kernels import pair_sums
+from pinapi.engine.kernels import gather_ranges, pair_sums
 from pinapi.engine.population import Population
 from pinapi.engine.rollup import VALUE_BITS, Buffer, Entries, runs
 from pinapi.store.breakdowns import PackedRows, pack_rows, value_code
@@ -336,11 +336,18 @@ class Folder:
             if not self._packed:
                 return PackedRows(b"", np.zeros(0, dtype=np.int64))
             got = np.concatenate([k for k, _ in self._packed])
-            blobs = [b for _, part in self._packed for b in part.values()]
             order = np.argsort(got, kind="stable")
             if not np.array_equal(got[order], keys):
                 raise AssertionError("breakdowns and totals of a chunk name different rows")
-            return PackedRows.join([blobs[i] for i in order.tolist()])
+            # Every hour's rows back to back, then each row's bytes moved to its place.
+            src = np.frombuffer(b"".join(part.buffer for _, part in self._packed), dtype=np.uint8)
+            offsets = np.cumsum([0] + [len(part.buffer) for _, part in self._packed[:-1]])
+            ends = np.concatenate(
+                [part.ends + at for (_, part), at in zip(self._packed, offsets, strict=True)]
+            )
+            starts = np.concatenate(([0], ends[:-1]))
+            moved = gather_ranges(src, starts, ends, order)
+            return PackedRows(moved.tobytes(), np.cumsum((ends - starts)[order]))
         e_key, e_value, e_metric, e_amount = self._entries.merge()
         row = np.searchsorted(keys, e_key)
         if e_key.size and (int(row.max()) >= keys.size or not np.array_equal(keys[row], e_key)):
