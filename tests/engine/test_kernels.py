@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinapi.engine.kernels import merge_by_key, pair_sums
+from pinapi.engine.kernels import gather_ranges, merge_by_key, pair_sums
 from pinapi.engine.rollup import Entries
 
 
@@ -77,3 +77,11 @@ def test_entries_merge_like_one_merge_of_every_part(parts: int, limit: int, seed
         got = entries.merge()
         assert [a.tolist() for a in got] == [a.tolist() for a in want]
         assert entries.rows == 0
+
+
+def test_gather_ranges_moves_each_range_in_order() -> None:
+    src = np.frombuffer(b"aaBBBcdddd", dtype=np.uint8)
+    starts, ends = np.array([0, 2, 5, 6]), np.array([2, 5, 6, 10])
+    got = gather_ranges(src, starts, ends, np.array([3, 0, 2, 1]))
+    assert got.tobytes() == b"ddddaacBBB"
+    assert gather_ranges(src, starts, ends, np.zeros(0, dtype=np.int64)).tobytes() == b""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pinapi.engine.slot_kernels import rejection_round
+from pinapi.engine.slot_kernels import pick_padded, rejection_round, settle
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -194,36 +194,27 @@ def _settle(
         return SlotWins(promo, group, ratio, clearing)
     g, k = group[won], country[won]
     promo[won] = _pick_promotions(f, g, k, rng.random(won.size))
-
-    s = st[won]
-    w_own = f.stratum_mean[s, g] * f.group_weight[g, k, placement]
-    d = np.maximum(np.maximum(strength[s, placement], w_own), 1e-300)
-    r = np.clip((d - w_own) / d, 0.0, 1.0)
-    r = np.where(r > 1e-9, r, 0.0)
     e = rng.standard_exponential((2, won.size))
-    own = _root(d / e[0], f.lam)
-    second = _root(r * e[0] / (e[1] + r * e[0]), f.lam)
-    ratio[won] = np.clip(np.maximum(second, f.floor_cpm[k] / own), 1e-6, 1.0)
-    clearing[won] = np.maximum(second * own, f.floor_cpm[k])
+    ratio[won], clearing[won] = settle(
+        st,
+        group,
+        country,
+        won,
+        f.stratum_mean,
+        np.ascontiguousarray(f.group_weight[:, :, placement]),
+        np.ascontiguousarray(strength[:, placement]),
+        f.floor_cpm,
+        float(f.lam),
+        e,
+    )
     return SlotWins(promo, group, ratio, clearing)
-
-
-def _root(x: F64, lam: float) -> F64:
-    out: F64 = np.cbrt(x) if lam == 3.0 else x ** (1.0 / lam)
-    return out
 
 
 def _pick_promotions(f: Field, g: I64, k: I64, u: F64) -> I64:
     """The promotion of each winning ad group, in proportion to its weight in the country."""
-    first, last = f.group_first[g], f.group_first[g] + f.group_count[g] - 1
     if f.promo_pad_cum is not None:
-        rows = f.promo_pad_cum[g, k]
-        target = u * rows[:, -1]
-        pick = np.zeros(g.size, dtype=np.int64)
-        for j in range(rows.shape[1] - 1):
-            pick += rows[:, j] <= target
-        out: I64 = np.minimum(first + pick, last)
-        return out
+        return pick_padded(f.promo_pad_cum, g, k, u, f.group_first, f.group_count)
+    first, last = f.group_first[g], f.group_first[g] + f.group_count[g] - 1
     target = f.group_cum_start[g, k] + u * f.group_promo_weight[g, k]
     flat = f.promo_cum.T.ravel()  # country-major, so each country's run is sorted
     n_promos = f.promo_group.size
@@ -233,7 +224,7 @@ def _pick_promotions(f: Field, g: I64, k: I64, u: F64) -> I64:
     for kk in np.flatnonzero(np.diff(bounds)):
         sel = order[bounds[kk] : bounds[kk + 1]]
         p[sel] = np.searchsorted(flat[kk * n_promos : (kk + 1) * n_promos], target[sel], side="right")
-    out = np.clip(p, first, last)
+    out: I64 = np.clip(p, first, last)
     return out
 
 

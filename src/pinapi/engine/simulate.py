@@ -51,7 +51,7 @@ from pinapi.engine.pacing import (
 from pinapi.engine.plan import Plan, compile_plan
 from pinapi.engine.population import Population
 from pinapi.engine.rng import generator
-from pinapi.engine.slot_kernels import group_sums
+from pinapi.engine.slot_kernels import best_fit, group_sums
 from pinapi.engine.state import EngineState
 from pinapi.engine.targeting import AudienceMatcher, HashedAudienceMatcher, KeywordMatcher
 from pinapi.engine.traffic import TrafficModel, draw_terms, draw_traffic, local_hour_and_weekday, zone
@@ -333,12 +333,7 @@ class Engine:
         p = slots["promo"].astype(np.int64)
         seg = slots["seg"].astype(np.int64)
         # Fit: how much more than average the segment likes the pin's best-liked interest.
-        fit_raw = np.ones(p.size, dtype=np.float64)
-        has = plan.p_has_interest[p]
-        if has.any():
-            cols = plan.p_interest_cols[p[has]]
-            rel = self._rel_share_padded[seg[has][:, None], cols]
-            fit_raw[has] = rel.max(axis=1)
+        fit_raw = best_fit(self._rel_share_padded, seg, p, plan.p_has_interest, plan.p_interest_cols)
         fit = np.sqrt(np.clip(fit_raw, 0.25, 4.0))
         # Feed position: geometric depth (p = 0.35), each step down costs 10% of the rates.
         depth = np.floor(np.log1p(-rng.random(p.size)) / np.log(0.65))

@@ -106,3 +106,75 @@ def group_sums(key: I64, order: I64, columns: I64, width: int) -> tuple[I64, I64
             if v != 0:  # most actions are rare
                 sums[row[i], c] += v
     return keys, sums
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in numpy
+def settle(
+    stratum: I64,
+    group: I64,
+    country: I64,
+    won: I64,
+    mean: F32,
+    weight: F64,
+    strength: F64,
+    floor: F64,
+    lam: float,
+    e: F64,
+) -> tuple[F64, F64]:  # pragma: no cover - compiled; tested through run_auction
+    """(charged fraction of the bid, clearing CPM) of the ``won`` slots (``auction._settle``
+    says what the formulas are); ``weight`` is the placement's (ad groups x countries) slice,
+    ``strength`` its (strata,) column and ``e`` 2 x won standard exponentials."""
+    ratio = np.empty(won.size, np.float64)
+    clearing = np.empty(won.size, np.float64)
+    cube = lam == 3.0
+    for j in range(won.size):
+        i = won[j]
+        g, k = group[i], country[i]
+        w_own = np.float64(mean[stratum[i], g]) * weight[g, k]
+        d = max(max(strength[stratum[i]], w_own), 1e-300)
+        r = min(max((d - w_own) / d, 0.0), 1.0)
+        if not r > 1e-9:
+            r = 0.0
+        x_own = d / e[0, j]
+        x_second = r * e[0, j] / (e[1, j] + r * e[0, j])
+        own = np.cbrt(x_own) if cube else x_own ** (1.0 / lam)
+        second = np.cbrt(x_second) if cube else x_second ** (1.0 / lam)
+        ratio[j] = min(max(max(second, floor[k] / own), 1e-6), 1.0)
+        clearing[j] = max(second * own, floor[k])
+    return ratio, clearing
+
+
+@numba.njit(cache=True, nogil=True)
+def pick_padded(
+    pad: F64, group: I64, country: I64, u: F64, first: I64, count: I64
+) -> I64:  # pragma: no cover - compiled; tested through run_auction
+    """The promotion of each winning ad group from its padded cumulative weights (``pad``:
+    ad groups x countries x widest group), in proportion to the weights."""
+    out = np.empty(group.size, np.int64)
+    width = pad.shape[2]
+    for j in range(group.size):
+        g, k = group[j], country[j]
+        target = u[j] * pad[g, k, width - 1]
+        pick = 0
+        for w in range(width - 1):
+            if pad[g, k, w] <= target:
+                pick += 1
+        out[j] = min(first[g] + pick, first[g] + count[g] - 1)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def best_fit(
+    rel: F64, segment: I64, promo: I64, has: Bools, cols: I64
+) -> F64:  # pragma: no cover - compiled; tested through the engine's facts
+    """Per slot, the largest ``rel[segment, c]`` over the promotion's interest columns
+    ``cols[promo]`` (padded with the zero column), or 1.0 when the pin has no interests."""
+    out = np.ones(promo.size, np.float64)
+    for i in range(promo.size):
+        p = promo[i]
+        if has[p]:
+            best = -np.inf
+            for c in cols[p]:
+                best = max(best, rel[segment[i], c])
+            out[i] = best
+    return out
