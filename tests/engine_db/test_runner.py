@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from pinapi.domain.clock import FixedClock
 from pinapi.domain.errors import Invalid
 from pinapi.domain.measurement import events as measurement
-from pinapi.engine.folding import HOURLY_DAYS, ORGANIC_HOURLY_DAYS
+from pinapi.engine.folding import ORGANIC_HOURLY_DAYS
 from pinapi.engine.runner import Simulator, Summary, simulate
 from pinapi.runtime import Runtime
 from pinapi.store.tables import (
@@ -356,7 +356,7 @@ async def _organic_per_utc_day(runtime: Runtime) -> dict[tuple[Any, Any], tuple[
 
 
 async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, world: World) -> None:
-    """Chunks that ended more than HOURLY_DAYS before the clock keep one totals row per
+    """Chunks that ended before every HOUR report's reach keep one totals row per
     promotion and local day in the chunk; the per-day sums equal those of hourly rows."""
     hourly = await _run(runtime)
     by_day = await _per_local_day(runtime)
@@ -374,7 +374,7 @@ async def test_old_days_store_daily_totals_with_the_same_sums(runtime: Runtime, 
     async with runtime.sessions() as s:
         organic_hours = set((await s.scalars(select(OrganicPinHour.hour).distinct())).all())
     assert organic_hours == {DAY0, DAY0 + timedelta(days=1)}
-    clock.set(END + timedelta(days=HOURLY_DAYS, hours=1))
+    clock.set(END + timedelta(days=10, hours=1))  # beyond 8 local days back in any zone
     daily = await _run(runtime)  # re-simulates the same days, now "old"
     assert await _per_local_day(runtime) == by_day
     # The child process leaves per-day chunks unfolded and the storing side folds them:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pinapi.store.breakdowns import RECORD, pack, pack_rows, unpack
 
 
-def _sums(blob: bytes) -> Counter[tuple[int, int]]:
+def _sums(blob: bytes | memoryview) -> Counter[tuple[int, int]]:
     _, code, metric, amount = unpack([blob])
     out: Counter[tuple[int, int]] = Counter()
     for c, m, a in zip(code.tolist(), metric.tolist(), amount.tolist(), strict=True):

@@ -9,9 +9,9 @@ level add up.
 
 Row volume is what a month's simulation costs, so rows are as coarse as the reports allow,
 and never coarser than one advertiser-local day: one row per promotion and UTC hour, as HOUR
-reports need, for chunks that end within ``HOURLY_DAYS`` before the clock (HOUR reports
-reach 8 days back); for older chunks a row covers the promotion's hours of one
-advertiser-local day inside the chunk.
+reports need, for chunks that end after the earliest hour an HOUR report of any of the
+advertisers may ask for (``hour_horizon``: 8 local days back); for older chunks a row covers
+the promotion's hours of one advertiser-local day inside the chunk.
 
 A row that covers several hours is stored at the first of them: ``max(chunk start, the local
 day's first UTC hour)``, so it lies inside the chunk (re-simulating the chunk replaces it)
@@ -22,7 +22,7 @@ database is touched here, so the fold can run in another process than the storin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pinapi.domain.measurement import events as measurement
+from pinapi.domain.reporting.query import HOUR_DAYS_BACK
 from pinapi.engine.conversions import EVENTS, TOUCHES, ConversionBatch
 from pinapi.engine.dimensions import PLACEMENTS
 from pinapi.engine.facts import METRICS, DeliveryFacts, HourResult
@@ -54,9 +55,6 @@ DIMENSIONS = (
     ("KEYWORD", "keyword_id"),
 )
 """(dimension_type stored, engine roll-up key)."""
-HOURLY_DAYS = 10
-"""Totals and breakdowns of chunks that end within this many days before the clock stay
-hourly (HOUR reports reach 8 advertiser-local days back; two more days cover any time zone)."""
 ORGANIC_HOURLY_DAYS = 2
 """Organic rows of chunks that end within this many days before the clock stay hourly: organic
 reads sum UTC days and windows from UTC midnights, all but the last 24 hours of pin stats."""
@@ -72,6 +70,19 @@ _KEY_BITS = 40
 """Buffered rows are keyed by one int64: promotion << 8 | local day << 5 | hour (< 2**40)."""
 
 assert tuple(m.lower() for m in METRICS) == METRIC_COLUMNS
+
+
+def hour_horizon(now: datetime, time_zones: Iterable[str]) -> datetime:
+    """The earliest hour an HOUR report may ask for at ``now`` (the local midnight
+    ``HOUR_DAYS_BACK`` days before the local today) in any of ``time_zones`` or UTC, less an
+    hour for local midnights that daylight saving time moves. Chunks that end after it keep
+    hourly rows."""
+    earliest = now
+    for name in {*time_zones, "UTC"}:
+        tz = ZoneInfo(name)
+        first = now.astimezone(tz).date() - timedelta(days=HOUR_DAYS_BACK)
+        earliest = min(earliest, datetime.combine(first, time(0), tz).astimezone(UTC))
+    return earliest - timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ from pinapi.domain.clock import Clock
 from pinapi.engine import lease
 from pinapi.engine.entities import Setup
 from pinapi.engine.facts import HourResult
-from pinapi.engine.folding import HOURLY_DAYS, ORGANIC_HOURLY_DAYS, AdvertiserInfo, Folder, HourCounts
+from pinapi.engine.folding import ORGANIC_HOURLY_DAYS, AdvertiserInfo, Folder, HourCounts, hour_horizon
 from pinapi.engine.loader import ads_dimensions, load_setup
 from pinapi.engine.pipeline import Chunk, Work, run_in_child
 from pinapi.engine.population import Population, build_population
@@ -152,7 +152,7 @@ class Simulator:
         if await session.get(EngineCheckpoint, start) is None:  # a fresh start: keep it too
             await self.checkpoint(session, clock=clock, hour=start, state=state)
         await delete_range(session, start=start, end=end)
-        hourly, organic_hourly = granularity(end, clock.now())
+        hourly, organic_hourly = granularity(end, clock.now(), setup)
         folder.begin(start, end, hourly=hourly, organic_hourly=organic_hourly)
         gen = engine.run(setup, state, start, end)
         # The next hour is computed in one thread while this one is folded and stored (numpy
@@ -270,9 +270,10 @@ class Simulator:
         await session.flush()
 
 
-def granularity(end: datetime, now: datetime) -> tuple[bool, bool]:
+def granularity(end: datetime, now: datetime, setup: Setup) -> tuple[bool, bool]:
     """(delivery rows hourly, organic rows hourly) for a chunk ending at ``end``."""
-    return end > now - timedelta(days=HOURLY_DAYS), end > now - timedelta(days=ORGANIC_HOURLY_DAYS)
+    zones = [a.time_zone for a in setup.advertisers]
+    return end > hour_horizon(now, zones), end > now - timedelta(days=ORGANIC_HOURLY_DAYS)
 
 
 def advertiser_infos(setup: Setup) -> dict[int, AdvertiserInfo]:
@@ -422,7 +423,7 @@ async def _simulate_in_child(
         population=simulator.population_size,
         setup=setup,
         state=state,
-        chunks=[(a, b, *granularity(b, now)) for a, b in parts],
+        chunks=[(a, b, *granularity(b, now, setup)) for a, b in parts],
         advertisers=advertiser_infos(setup),
     )
     async with sessions() as session, session.begin():  # a fresh start keeps its state too

@@ -77,15 +77,17 @@ class PackedRows:
     """Many rows' packed values as one buffer and where each ends: one object to hand to
     another process instead of one per row."""
 
-    buffer: bytes
+    buffer: bytes | bytearray
     ends: I64
 
     def __len__(self) -> int:
         return int(self.ends.size)
 
-    def values(self) -> list[bytes]:
+    def values(self) -> list[memoryview]:
+        """Each row's value, as views of the buffer (drivers take any bytes-like value; a
+        chunk's tens of MB are not copied again)."""
         b = [0, *self.ends.tolist()]
-        buf = self.buffer
+        buf = memoryview(self.buffer)
         return [buf[b[i] : b[i + 1]] for i in range(len(b) - 1)]
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
@@ -100,7 +102,7 @@ class PackedRows:
 
 
 def _packed_rows(buffer: Any, ends: I64) -> PackedRows:
-    return PackedRows(buffer if isinstance(buffer, bytes) else bytes(buffer), ends)
+    return PackedRows(buffer if isinstance(buffer, bytes | bytearray) else bytes(buffer), ends)
 
 
 def pack_rows(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> PackedRows:
@@ -114,7 +116,7 @@ def pack_rows(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> Pa
     return PackedRows(rec.tobytes(), ends.astype(np.int64))
 
 
-def unpack(blobs: Sequence[bytes]) -> tuple[I64, I64, I64, I64]:
+def unpack(blobs: Sequence[bytes | bytearray | memoryview]) -> tuple[I64, I64, I64, I64]:
     """(row index, code, metric, amount) of every entry of ``blobs``, as int64 arrays."""
     sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
     if sizes.size and np.any(sizes % RECORD.itemsize):
