@@ -36,10 +36,10 @@ from pinapi.domain.reporting.query import HOUR_DAYS_BACK
 from pinapi.engine.conversions import EVENTS, TOUCHES, ConversionBatch
 from pinapi.engine.dimensions import PLACEMENTS
 from pinapi.engine.facts import METRICS, DeliveryFacts, HourResult
-from pinapi.engine.kernels import gather_ranges, pair_sums
+from pinapi.engine.kernels import gather_ranges, pack_entries, pair_sums
 from pinapi.engine.population import Population
 from pinapi.engine.rollup import VALUE_BITS, Buffer, Entries, runs
-from pinapi.store.breakdowns import PackedRows, pack_rows, value_code
+from pinapi.store.breakdowns import PackedRows, value_code
 from pinapi.store.tables.facts import METRIC_COLUMNS
 
 I64 = npt.NDArray[np.int64]
@@ -142,6 +142,7 @@ class Folder:
         # share one code (countries without regions all have region ""), so they map together.
         self._values: list[tuple[str, str]] = []
         self._codes: list[int] = []
+        self._codes_array = np.zeros(0, dtype=np.int64)
         self._value_index: dict[tuple[str, str], int] = {}
         self._lookup: dict[str, I64] = {}
         for dim_type, key in DIMENSIONS[:_KEYWORD]:
@@ -190,7 +191,8 @@ class Folder:
         self._organic: list[I64] = []
         self._prices: list[dict[str, Any]] = []
         self._entries.clear()
-        self._packed: list[tuple[I64, PackedRows]] = []
+        self._packed: list[tuple[I64, npt.NDArray[np.uint8], I64]] = []
+        """An hourly chunk's hours so far: (row keys, packed records, each row's end)."""
 
     def add(self, result: HourResult) -> HourCounts:
         """Fold one hour into the chunk's buffers (no database work: ``writer.store`` stores).
@@ -275,8 +277,9 @@ class Folder:
         )
         if self.hourly:
             # Keys of an hourly chunk never repeat: the hour's rows are final, pack them now.
-            codes = np.array(self._codes, dtype=np.int64)[value]
-            self._packed.append((keys, pack_rows(run, codes, metric, amount, keys.size)))
+            self._packed.append(
+                (keys, *pack_entries(run, value, metric, amount, self._code_table(), keys.size))
+            )
         else:
             self._entries.add(keys[run], value, metric, amount)
         out: I64 = totals.T
@@ -346,16 +349,14 @@ class Folder:
         if self.hourly:
             if not self._packed:
                 return PackedRows(b"", np.zeros(0, dtype=np.int64))
-            got = np.concatenate([k for k, _ in self._packed])
+            got = np.concatenate([k for k, _, _ in self._packed])
             order = np.argsort(got, kind="stable")
             if not np.array_equal(got[order], keys):
                 raise AssertionError("breakdowns and totals of a chunk name different rows")
             # Every hour's rows back to back, then each row's bytes moved to its place.
-            src = np.frombuffer(b"".join(part.buffer for _, part in self._packed), dtype=np.uint8)
-            offsets = np.cumsum([0] + [len(part.buffer) for _, part in self._packed[:-1]])
-            ends = np.concatenate(
-                [part.ends + at for (_, part), at in zip(self._packed, offsets, strict=True)]
-            )
+            src = np.concatenate([records for _, records, _ in self._packed])
+            offsets = np.cumsum([0] + [records.size for _, records, _ in self._packed[:-1]])
+            ends = np.concatenate([ends + at for (_, _, ends), at in zip(self._packed, offsets, strict=True)])
             starts = np.concatenate(([0], ends[:-1]))
             moved = gather_ranges(src, starts, ends, order)
             return PackedRows(moved.tobytes(), np.cumsum((ends - starts)[order]))
@@ -363,8 +364,14 @@ class Folder:
         row = np.searchsorted(keys, e_key)
         if e_key.size and (int(row.max()) >= keys.size or not np.array_equal(keys[row], e_key)):
             raise AssertionError("a breakdown entry without its totals row")
-        codes = np.array(self._codes, dtype=np.int64)[e_value]
-        return pack_rows(row, codes, e_metric, e_amount, keys.size)
+        records, ends = pack_entries(row, e_value, e_metric, e_amount, self._code_table(), keys.size)
+        return PackedRows(records.tobytes(), ends)
+
+    def _code_table(self) -> I64:
+        """The value codes by value index (rebuilt when values were added)."""
+        if self._codes_array.size != len(self._codes):
+            self._codes_array = np.array(self._codes, dtype=np.int64)
+        return self._codes_array
 
     # -- the rest of an hour: buffered by ``add``, handed over by ``finish`` ----------------
     def _extras(self, result: HourResult) -> int:
