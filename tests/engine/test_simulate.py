@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -233,3 +234,22 @@ def test_a_us_metro_delivers_only_to_its_state() -> None:
     assert out.metrics["IMPRESSION_1"].sum() > 0  # New York City reaches people
     regions = np.array(pop.regions)[pop.region[out.segment]]
     assert set(regions.tolist()) == {"US-NY"}
+
+
+def test_a_state_pickled_along_the_way_pickles_like_one_pickled_once() -> None:
+    """Frequency days kept sparse between picklings give the same checkpoint bytes, and the
+    state unpickled from one goes on like the original."""
+    setup = book(budget_in_micro_currency=None, lifetime_frequency_cap=2, targeting_spec={"LOCATION": ["GB"]})
+    along, once = EngineState(), EngineState()
+    for day in range(3):
+        a, b = START + timedelta(days=day), START + timedelta(days=day + 1)
+        collect(engine(3), setup, along, a, b)
+        collect(engine(3), setup, once, a, b)
+        checkpoint = pickle.dumps(along, protocol=5)
+    assert checkpoint == pickle.dumps(once, protocol=5)
+    assert any(len(days) > 1 for days in once.frequency.values())
+    restored = pickle.loads(checkpoint)
+    end = START + timedelta(days=4)
+    assert collect(engine(3), setup, restored, START + timedelta(days=3), end).raw == (
+        collect(engine(3), setup, once, START + timedelta(days=3), end).raw
+    )

@@ -40,6 +40,9 @@ class EngineState:
     """The local date the multiplier was last adjusted for."""
     pending: dict[int, list[ConversionBatch]] = field(default_factory=dict)
     """Hour number (unix hours) -> conversions happening in that hour, not yet emitted."""
+    _sparse_days: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False, compare=False)
+    """Sparse forms of frequency days before each group's newest one, from the last pickling:
+    only the newest day still changes, so a month's checkpoints convert each day once."""
 
     def closing_spend(self, until: datetime) -> dict[tuple[int, str], int]:
         """The campaign spend of the local days that can close by ``until`` (billing needs no
@@ -55,10 +58,19 @@ class EngineState:
     # a day of one ad group touches only a small share of the segments.
     def __getstate__(self) -> dict[str, Any]:
         out = dict(self.__dict__)
-        out["frequency"] = {
-            gid: {day: _sparse(counts) for day, counts in days.items()}
-            for gid, days in self.frequency.items()
-        }
+        cache = out.pop("_sparse_days", None) or {}
+        kept: dict[tuple[int, int], Any] = {}
+        frequency: dict[int, dict[int, Any]] = {}
+        for gid, days in self.frequency.items():
+            newest = max(days, default=None)
+            packed = frequency[gid] = {}
+            for day, counts in days.items():
+                found = cache.get((gid, day)) if day != newest else None
+                packed[day] = found if found is not None else _sparse(counts)
+                if day != newest:
+                    kept[(gid, day)] = packed[day]
+        self._sparse_days = kept
+        out["frequency"] = frequency
         # Each simulated hour files its conversions under many future hours: one batch per
         # hour instead of dozens (the same rows in the same order).
         out["pending"] = {
@@ -73,6 +85,7 @@ class EngineState:
             for gid, days in data["frequency"].items()
         }
         self.__dict__.update(data)
+        self._sparse_days = {}
 
 
 def _sparse(counts: npt.NDArray[np.int64]) -> tuple[int, npt.NDArray[np.int32], npt.NDArray[np.int64]]:
