@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from pinapi.store import migrate
-from pinapi.store.db import make_engine
+from pinapi.store.db import SQLITE_PAGE_BYTES, make_engine
 from pinapi.store.tables import Base
 from tests.conftest import PG_URL, need
 
@@ -73,3 +74,25 @@ async def test_sqlite_round_trip(tmp_path: Path) -> None:
 async def test_postgresql_round_trip() -> None:
     need("PINAPI_TEST_DATABASE_URL", PG_URL)
     await _round_trip(PG_URL)
+
+
+async def test_a_new_sqlite_database_gets_large_pages_in_wal_mode(tmp_path: Path) -> None:
+    """The page size is chosen when the file is created; an existing file keeps its own."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    await migrate.upgrade_async(url)
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA page_size")).scalar() == SQLITE_PAGE_BYTES
+            assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+    finally:
+        await engine.dispose()
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as made:  # an older database with SQLite's default pages
+        made.execute("CREATE TABLE t (x INTEGER)")
+    engine = make_engine(f"sqlite+aiosqlite:///{old}")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA page_size")).scalar() == 4096
+    finally:
+        await engine.dispose()

@@ -59,6 +59,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+SQLITE_PAGE_BYTES = 16384
+
+
 def make_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         # Every request may hold a connection for a moment: a pool smaller than the usual
@@ -69,6 +72,11 @@ def make_engine(url: str) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
+            # Takes effect only while the file is empty (before WAL mode fixes it), so it
+            # chooses the page size of every new database: 16 KiB pages hold a dozen packed
+            # breakdown rows each, and the engine's bulk inserts ran ~5% faster end to end
+            # than with SQLite's 4 KiB (docs/performance.md, "Delivery engine").
+            cur.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
