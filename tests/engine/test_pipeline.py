@@ -7,10 +7,12 @@ import os
 import pickle
 import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from pinapi.engine import pipeline
 from pinapi.engine.entities import AdGroup, Advertiser, Campaign, Pin, PinPromotion, Setup
 from pinapi.engine.folding import AdvertiserInfo
 from pinapi.engine.pipeline import ChildFailed, Work, run_in_child, spool_root
@@ -98,3 +100,15 @@ def test_packed_rows_pickle_out_of_band_and_in_band() -> None:
     back = pickle.loads(head, buffers=[bytearray(b.raw()) for b in buffers])
     assert back.values() == rows.values() and back.buffer == rows.buffer
     assert pickle.loads(pickle.dumps(rows, protocol=4)).values() == rows.values()
+
+
+def test_the_spool_goes_to_shared_memory_only_with_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert spool_root(str(tmp_path / "missing")) is None
+    room = os.statvfs(tmp_path)
+    free = room.f_bavail * room.f_frsize
+    monkeypatch.setattr(pipeline, "SPOOL_ROOM", free + (1 << 40))
+    assert spool_root(str(tmp_path)) is None  # a 64 MB /dev/shm in a container, say
+    monkeypatch.setattr(pipeline, "SPOOL_ROOM", 1)
+    assert spool_root(str(tmp_path)) == str(tmp_path)

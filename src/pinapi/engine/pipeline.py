@@ -111,10 +111,21 @@ def _load(message: Spooled) -> Any:
     return pickle.loads(message.head, buffers=buffers)
 
 
-def spool_root() -> str | None:
-    """Where to spool: memory-backed ``/dev/shm`` where there is one, else the temp dir."""
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+SPOOL_ROOM = 2 << 30
+"""Free space ``/dev/shm`` needs to be used: ``AHEAD`` chunks waiting plus one being written,
+up to ~100 MB each, with room to spare (containers often give it only 64 MB)."""
+
+
+def spool_root(shm: str = "/dev/shm") -> str | None:
+    """Where to spool: memory-backed ``shm`` where there is one with ``SPOOL_ROOM`` free, else
+    the temp dir (None)."""
+    try:
+        if not os.access(shm, os.W_OK):
+            return None
+        stats = os.statvfs(shm)
+    except OSError:
+        return None
+    return shm if stats.f_bavail * stats.f_frsize >= SPOOL_ROOM else None
 
 
 def _child(conn: Connection, work: Work) -> None:
