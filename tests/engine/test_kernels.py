@@ -8,9 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinapi.engine.kernels import gather_ranges, merge_by_key, pack_entries, pair_sums
+from pinapi.engine.kernels import gather_ranges, merge_by_key, pair_sums
 from pinapi.engine.rollup import Entries
-from pinapi.store.breakdowns import pack_rows
 
 
 def _reference(row: np.ndarray, values: np.ndarray, metrics: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -86,18 +85,3 @@ def test_gather_ranges_moves_each_range_in_order() -> None:
     got = gather_ranges(src, starts, ends, np.array([3, 0, 2, 1]))
     assert got.tobytes() == b"ddddaacBBB"
     assert gather_ranges(src, starts, ends, np.zeros(0, dtype=np.int64)).tobytes() == b""
-
-
-@settings(max_examples=60, deadline=None)
-@given(n=st.integers(0, 40), rows=st.integers(1, 6), seed=st.integers(0, 2**32 - 1))
-def test_pack_entries_packs_like_pack_rows(n: int, rows: int, seed: int) -> None:
-    """Byte for byte, including amounts split beyond 32 bits and rows without entries."""
-    rng = np.random.default_rng(seed)
-    row = np.sort(rng.integers(0, rows, n))
-    value, metric = rng.integers(0, 4, n), rng.integers(0, 25, n)
-    amount = rng.integers(-5, 6, n) * rng.choice([1, 1, 1 << 31, 1 << 33, 3 << 40], n)
-    codes = rng.integers(0, 1 << 32, 4)
-    buffer, ends = pack_entries(row, value, metric, amount, codes, rows)
-    want = pack_rows(row, codes[value], metric, amount, rows)
-    assert buffer.tobytes() == want.buffer
-    assert ends.tolist() == want.ends.tolist()

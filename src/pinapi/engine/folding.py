@@ -36,10 +36,10 @@ from pinapi.domain.reporting.query import HOUR_DAYS_BACK
 from pinapi.engine.conversions import EVENTS, TOUCHES, ConversionBatch
 from pinapi.engine.dimensions import PLACEMENTS
 from pinapi.engine.facts import METRICS, DeliveryFacts, HourResult
-from pinapi.engine.kernels import gather_ranges, pack_entries, pair_sums
+from pinapi.engine.kernels import gather_ranges, pair_sums
 from pinapi.engine.population import Population
 from pinapi.engine.rollup import VALUE_BITS, Buffer, Entries, runs
-from pinapi.store.breakdowns import PackedRows, value_code
+from pinapi.store.breakdowns import PackedRows, pack_records, pack_rows, value_code
 from pinapi.store.tables.facts import METRIC_COLUMNS
 
 I64 = npt.NDArray[np.int64]
@@ -277,9 +277,8 @@ class Folder:
         )
         if self.hourly:
             # Keys of an hourly chunk never repeat: the hour's rows are final, pack them now.
-            self._packed.append(
-                (keys, *pack_entries(run, value, metric, amount, self._code_table(), keys.size))
-            )
+            records, ends = pack_records(run, self._code_table()[value], metric, amount, keys.size)
+            self._packed.append((keys, records, ends))
         else:
             self._entries.add(keys[run], value, metric, amount)
         out: I64 = totals.T
@@ -364,8 +363,7 @@ class Folder:
         row = np.searchsorted(keys, e_key)
         if e_key.size and (int(row.max()) >= keys.size or not np.array_equal(keys[row], e_key)):
             raise AssertionError("a breakdown entry without its totals row")
-        records, ends = pack_entries(row, e_value, e_metric, e_amount, self._code_table(), keys.size)
-        return PackedRows(records.tobytes(), ends)
+        return pack_rows(row, self._code_table()[e_value], e_metric, e_amount, keys.size)
 
     def _code_table(self) -> I64:
         """The value codes by value index (rebuilt when values were added)."""

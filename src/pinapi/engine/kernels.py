@@ -154,8 +154,8 @@ def _merge_by_key(
 
 
 def merge_by_key(key: I64, value: I64, metric: I64, amount: I64, width: int) -> tuple[I64, I64, I64, I64]:
-    """``merge_sums`` for entries keyed by small non-negative row keys (numbered in a lookup
-    table in the same pass): sums per (key, value, metric), ordered so, without zero sums.
+    """Sums of entries sharing (key, value, metric), ordered so, without zero sums; keys are
+    small non-negative row keys, numbered through a lookup table in the same pass.
     One call does all of it without the interpreter lock, so a day's merge (millions of
     entries) runs beside the engine."""
     out: tuple[I64, I64, I64, I64] = _merge_by_key(
@@ -190,65 +190,5 @@ def gather_ranges(src: npt.NDArray[np.uint8], starts: I64, ends: I64, order: I64
     a bytes object per row."""
     out: npt.NDArray[np.uint8] = _gather(
         src, starts.astype(np.int64), ends.astype(np.int64), order.astype(np.int64)
-    )
-    return out
-
-
-_MAX_AMOUNT = (1 << 31) - 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _pack(
-    row: I64, value: I64, metric: I64, amount: I64, codes: I64, n_rows: int
-) -> tuple[npt.NDArray[np.uint8], I64]:  # pragma: no cover - compiled; its results are tested
-    pieces = np.empty(row.size, np.int64)
-    total = 0
-    for i in range(row.size):
-        size = abs(amount[i])
-        pieces[i] = max(1, -(-size // _MAX_AMOUNT)) if size else 0
-        total += pieces[i]
-    out = np.empty(total * 9, np.uint8)
-    ends = np.zeros(n_rows, np.int64)
-    at = 0
-    for i in range(row.size):
-        n = pieces[i]
-        if n == 0:
-            continue
-        size = abs(amount[i])
-        q, r = size // n, size % n
-        sign = 1 if amount[i] > 0 else -1
-        code = codes[value[i]]
-        for j in range(n):
-            part = sign * (q + (1 if j < r else 0))
-            bits = part & 0xFFFFFFFF
-            out[at] = code & 0xFF
-            out[at + 1] = (code >> 8) & 0xFF
-            out[at + 2] = (code >> 16) & 0xFF
-            out[at + 3] = (code >> 24) & 0xFF
-            out[at + 4] = metric[i]
-            out[at + 5] = bits & 0xFF
-            out[at + 6] = (bits >> 8) & 0xFF
-            out[at + 7] = (bits >> 16) & 0xFF
-            out[at + 8] = (bits >> 24) & 0xFF
-            at += 9
-        ends[row[i]] = at
-    for r in range(1, n_rows):  # rows without entries end where the one before did
-        ends[r] = max(ends[r], ends[r - 1])
-    return out, ends
-
-
-def pack_entries(
-    row: I64, value: I64, metric: I64, amount: I64, codes: I64, n_rows: int
-) -> tuple[npt.NDArray[np.uint8], I64]:
-    """``store.breakdowns.pack_rows`` for entries ordered by row, in one compiled call
-    without the interpreter lock: (the records' bytes, where each row's end) for rows
-    ``0..n_rows-1``; entry i holds value index ``value[i]``, whose code is ``codes[value[i]]``."""
-    out: tuple[npt.NDArray[np.uint8], I64] = _pack(
-        np.ascontiguousarray(row, dtype=np.int64),
-        np.ascontiguousarray(value, dtype=np.int64),
-        np.ascontiguousarray(metric, dtype=np.int64),
-        np.ascontiguousarray(amount, dtype=np.int64),
-        np.ascontiguousarray(codes, dtype=np.int64),
-        int(n_rows),
     )
     return out

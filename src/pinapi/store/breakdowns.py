@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, SupportsIndex
 
+import numba
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import select
@@ -43,33 +44,67 @@ def value_code(dimension_type: str, value: str) -> int:
     return zlib.crc32(f"{dimension_type}\x1f{value}".encode())
 
 
-def _records(codes: I64, metrics: I64, amounts: I64) -> tuple[npt.NDArray[np.void], I64]:
-    """Records of the non-zero entries in their order, and the entry each record holds;
-    amounts beyond 32 bits are split into consecutive records that add up to them."""
-    at = np.flatnonzero(amounts)
-    size = np.abs(amounts[at])
-    pieces = np.maximum(1, -(-size // _MAX))
-    share = size
-    if int(pieces.max(initial=1)) > 1:
-        first = np.repeat(np.cumsum(pieces) - pieces, pieces)
-        q, r = np.divmod(np.repeat(size, pieces), np.repeat(pieces, pieces))
-        share = q + (np.arange(first.size) - first < r)
-        at = np.repeat(at, pieces)
-    out = np.empty(at.size, dtype=RECORD)
-    out["code"] = codes[at]
-    out["metric"] = metrics[at]
-    out["amount"] = np.sign(amounts[at]) * share
-    return out, at
+@numba.njit(cache=True, nogil=True)
+def _pack(
+    row: I64, codes: I64, metrics: I64, amounts: I64, n_rows: int
+) -> tuple[npt.NDArray[np.uint8], I64]:  # pragma: no cover - compiled; its results are tested
+    """``RECORD``s of the non-zero entries in order (an amount beyond 32 bits split into
+    records that add up to it) and where each row ends; entries are ordered by row."""
+    pieces = np.empty(row.size, np.int64)
+    total = 0
+    for i in range(row.size):
+        size = abs(amounts[i])
+        pieces[i] = max(1, -(-size // _MAX)) if size else 0
+        total += pieces[i]
+    out = np.empty(total * 9, np.uint8)
+    ends = np.zeros(n_rows, np.int64)
+    at = 0
+    for i in range(row.size):
+        n = pieces[i]
+        if n == 0:
+            continue
+        size = abs(amounts[i])
+        q, r = size // n, size % n
+        sign = 1 if amounts[i] > 0 else -1
+        code = codes[i]
+        for j in range(n):
+            bits = (sign * (q + (1 if j < r else 0))) & 0xFFFFFFFF
+            for k in range(4):
+                out[at + k] = (code >> (8 * k)) & 0xFF
+                out[at + 5 + k] = (bits >> (8 * k)) & 0xFF
+            out[at + 4] = metrics[i]
+            at += 9
+        ends[row[i]] = at
+    for r in range(1, n_rows):  # rows without entries end where the one before did
+        ends[r] = max(ends[r], ends[r - 1])
+    return out, ends
+
+
+def pack_records(
+    row: I64, codes: I64, metrics: I64, amounts: I64, rows: int
+) -> tuple[npt.NDArray[np.uint8], I64]:
+    """The entries of ``rows`` rows as one buffer of ``RECORD`` bytes and each row's end:
+    entry i belongs to row ``row[i]``. Entries need not be sorted (already sorted ones skip
+    the sort); zero amounts are dropped. One compiled call without the interpreter lock."""
+    if not bool(np.all(row[1:] >= row[:-1])):
+        order = np.argsort(row, kind="stable")
+        row, codes, metrics, amounts = row[order], codes[order], metrics[order], amounts[order]
+    r, c, m, a = (np.ascontiguousarray(x, dtype=np.int64) for x in (row, codes, metrics, amounts))
+    out: tuple[npt.NDArray[np.uint8], I64] = _pack(r, c, m, a, int(rows))
+    return out
 
 
 def pack(codes: npt.ArrayLike, metrics: npt.ArrayLike, amounts: npt.ArrayLike) -> bytes:
     """One row's entries (equal-length arrays; zero amounts are dropped)."""
-    rec, _ = _records(
-        np.asarray(codes, dtype=np.int64),
+    c = np.asarray(codes, dtype=np.int64)
+    records, _ = pack_records(
+        np.zeros(c.size, dtype=np.int64),
+        c,
         np.asarray(metrics, dtype=np.int64),
         np.asarray(amounts, dtype=np.int64),
+        1,
     )
-    return rec.tobytes()
+    return records.tobytes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,25 +130,15 @@ class PackedRows:
         buffer = pickle.PickleBuffer(self.buffer) if int(protocol) >= 5 else self.buffer
         return (_packed_rows, (buffer, self.ends))
 
-    @staticmethod
-    def join(parts: Sequence[bytes]) -> PackedRows:
-        ends = np.cumsum(np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts)))
-        return PackedRows(b"".join(parts), ends)
-
 
 def _packed_rows(buffer: Any, ends: I64) -> PackedRows:
     return PackedRows(buffer if isinstance(buffer, bytes | bytearray) else bytes(buffer), ends)
 
 
 def pack_rows(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> PackedRows:
-    """The entries of ``rows`` rows at once: entry i belongs to row ``row[i]``. Entries need
-    not be sorted (already sorted ones skip the sort); zero amounts are dropped."""
-    if not bool(np.all(row[1:] >= row[:-1])):
-        order = np.argsort(row, kind="stable")
-        row, codes, metrics, amounts = row[order], codes[order], metrics[order], amounts[order]
-    rec, at = _records(codes, metrics, amounts)
-    ends = np.searchsorted(row[at], np.arange(1, rows + 1)) * RECORD.itemsize
-    return PackedRows(rec.tobytes(), ends.astype(np.int64))
+    """``pack_records`` as a ``PackedRows``."""
+    records, ends = pack_records(row, codes, metrics, amounts, rows)
+    return PackedRows(records.tobytes(), ends)
 
 
 def unpack(blobs: Sequence[bytes | bytearray | memoryview]) -> tuple[I64, I64, I64, I64]:
