@@ -358,7 +358,7 @@ class Folder:
             ends = np.concatenate([ends + at for (_, _, ends), at in zip(self._packed, offsets, strict=True)])
             starts = np.concatenate(([0], ends[:-1]))
             moved = gather_ranges(src, starts, ends, order)
-            return PackedRows(moved.tobytes(), np.cumsum((ends - starts)[order]))
+            return PackedRows(moved.data, np.cumsum((ends - starts)[order]))
         e_key, e_value, e_metric, e_amount = self._entries.merge()
         row = np.searchsorted(keys, e_key)
         if e_key.size and (int(row.max()) >= keys.size or not np.array_equal(keys[row], e_key)):

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pinapi.domain.measurement import events as measurement
 from pinapi.engine.folding import FoldedChunk
 from pinapi.store.breakdowns import PackedRows, Pair, register
-from pinapi.store.bulk import bulk_insert
+from pinapi.store.bulk import Coded, bulk_insert
 from pinapi.store.tables import (
     ClearingPriceHour,
     DeliveryBreakdown,
@@ -47,7 +47,8 @@ async def store(session: AsyncSession, folded: FoldedChunk, registered: dict[int
 
 def _objects(columns: Mapping[str, Any], cache: dict[str, dict[int, Any]]) -> dict[str, Any]:
     """``columns`` with ``hour`` (unix seconds) as datetimes and ``local_date`` (ordinals) as
-    dates; ``cache`` keeps the objects of values seen before (a chunk has few of either)."""
+    dates, each a ``Coded`` column; ``cache`` keeps the objects of values seen before (a
+    chunk has few of either)."""
     out = dict(columns)
     if isinstance(out.get("entries"), PackedRows):
         out["entries"] = out["entries"].values()
@@ -55,10 +56,13 @@ def _objects(columns: Mapping[str, Any], cache: dict[str, dict[int, Any]]) -> di
         values = out.get(name)
         if isinstance(values, np.ndarray):
             made = cache.setdefault(name, {})
-            for v in np.unique(values).tolist():
+            distinct, codes = np.unique(values, return_inverse=True)
+            objects = []
+            for v in distinct.tolist():
                 if v not in made:
                     made[v] = make(v)
-            out[name] = [made[v] for v in values.tolist()]
+                objects.append(made[v])
+            out[name] = Coded(objects, codes.reshape(-1).astype(np.int64, copy=False))
     return out
 
 

@@ -110,35 +110,36 @@ def pack(codes: npt.ArrayLike, metrics: npt.ArrayLike, amounts: npt.ArrayLike) -
 @dataclass(frozen=True, slots=True)
 class PackedRows:
     """Many rows' packed values as one buffer and where each ends: one object to hand to
-    another process instead of one per row."""
+    another process instead of one per row. The buffer is any bytes-like object (the packer's
+    array, a spooled file's buffer): a chunk's tens of MB are not copied to make it ``bytes``."""
 
-    buffer: bytes | bytearray
+    buffer: bytes | bytearray | memoryview
     ends: I64
 
     def __len__(self) -> int:
         return int(self.ends.size)
 
     def values(self) -> list[memoryview]:
-        """Each row's value, as views of the buffer (drivers take any bytes-like value; a
-        chunk's tens of MB are not copied again)."""
+        """Each row's value, as views of the buffer (drivers take any bytes-like value)."""
         b = [0, *self.ends.tolist()]
         buf = memoryview(self.buffer)
         return [buf[b[i] : b[i + 1]] for i in range(len(b) - 1)]
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
         # Protocol 5 can hand the buffer over out of band (no copy into the pickle stream).
-        buffer = pickle.PickleBuffer(self.buffer) if int(protocol) >= 5 else self.buffer
-        return (_packed_rows, (buffer, self.ends))
+        if int(protocol) >= 5:
+            return (_packed_rows, (pickle.PickleBuffer(self.buffer), self.ends))
+        return (_packed_rows, (bytes(self.buffer), self.ends))
 
 
 def _packed_rows(buffer: Any, ends: I64) -> PackedRows:
-    return PackedRows(buffer if isinstance(buffer, bytes | bytearray) else bytes(buffer), ends)
+    return PackedRows(buffer if isinstance(buffer, bytes | bytearray) else memoryview(buffer), ends)
 
 
 def pack_rows(row: I64, codes: I64, metrics: I64, amounts: I64, rows: int) -> PackedRows:
     """``pack_records`` as a ``PackedRows``."""
     records, ends = pack_records(row, codes, metrics, amounts, rows)
-    return PackedRows(records.tobytes(), ends)
+    return PackedRows(records.data, ends)
 
 
 def unpack(blobs: Sequence[bytes | bytearray | memoryview]) -> tuple[I64, I64, I64, I64]:

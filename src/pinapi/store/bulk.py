@@ -11,6 +11,7 @@ SQLAlchemy would have stored.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,12 +23,32 @@ _SQLITE_BATCH = 20_000
 _SQLITE_CACHE_KIB = 131_072
 
 
-async def bulk_insert(
-    session: AsyncSession, table: FromClause, columns: Mapping[str, Sequence[Any] | npt.NDArray[Any]]
-) -> int:
+@dataclass(frozen=True, slots=True)
+class Coded:
+    """A column of few distinct values (a chunk's hours and dates): the values once and each
+    row's index into them. Each value is encoded once, and the column is built by one numpy
+    take, instead of hashing hundreds of thousands of datetime objects to find the few."""
+
+    values: Sequence[Any]
+    codes: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.codes.size)
+
+    def expand(self, encode: Any = None) -> list[Any]:
+        table = np.empty(len(self.values), dtype=object)
+        table[:] = [encode(v) for v in self.values] if encode is not None else list(self.values)
+        out: list[Any] = table[self.codes].tolist()
+        return out
+
+
+Column = Sequence[Any] | npt.NDArray[Any] | Coded
+
+
+async def bulk_insert(session: AsyncSession, table: FromClause, columns: Mapping[str, Column]) -> int:
     """Insert the rows given column-wise (name -> values, equal lengths; numpy arrays become
-    plain Python values) into ``table`` on the session's connection; returns the number of
-    rows."""
+    plain Python values, ``Coded`` columns are expanded) into ``table`` on the session's
+    connection; returns the number of rows."""
     name = getattr(table, "name", None)
     if not isinstance(name, str):
         raise TypeError("bulk_insert needs a table")
@@ -38,9 +59,12 @@ async def bulk_insert(
     conn = await session.connection()
     dialect = conn.dialect
     plain: dict[str, Sequence[Any]] = {
-        c: v.tolist() if isinstance(v, np.ndarray) else v for c, v in columns.items()
+        c: v.tolist() if isinstance(v, np.ndarray) else v
+        for c, v in columns.items()
+        if not isinstance(v, Coded)
     }
     if dialect.name == "postgresql":
+        plain.update({c: v.expand() for c, v in columns.items() if isinstance(v, Coded)})
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
         if not driver.is_in_transaction():
@@ -55,11 +79,15 @@ async def bulk_insert(
     await conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
     cols: list[Sequence[Any]] = []
     for column in names:
-        values = plain[column]
         kind = table.c[column].type
         # sqlite3 stores bytes as BLOBs as they are; the type's processor would only wrap each
         # in a memoryview (and hashing large blobs to encode each once costs more than that).
         proc = None if isinstance(kind, LargeBinary) else kind._cached_bind_processor(dialect)
+        given = columns[column]
+        if isinstance(given, Coded):
+            cols.append(given.expand(proc))
+            continue
+        values = plain[column]
         if proc is not None:
             # Only a few distinct values per such column (hours, dates): encode each once.
             cache = {v: proc(v) for v in set(values)}
