@@ -3,8 +3,8 @@ line, for one load and one flush."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from pinapi.domain.access.principal import Principal
 from pinapi.domain.ads import billing, offers
 from pinapi.domain.errors import Invalid
 from pinapi.runtime import Runtime
-from pinapi.store.tables import AdCredit, Advertiser, Bill, Campaign
+from pinapi.store.tables import AdCredit, Advertiser, Bill, BillingProfile, Campaign
 from tests.api.v3.ads.builders import AdsBuilder
 from tests.factories import Factory
 
@@ -335,3 +335,88 @@ async def test_bad_periods_name_the_field_and_change_nothing(factory: Factory, r
     async with runtime.sessions() as s:
         bills = (await s.scalars(select(Bill))).all()
         assert [(b.spend_micro, b.start_time) for b in bills] == [(1_000_000, DAY1)]
+
+
+Compete = Callable[[], Awaitable[None]]
+
+
+def _race_at_savepoint(
+    s: AsyncSession, monkeypatch: pytest.MonkeyPatch, compete: Compete, raced: list[bool]
+) -> None:
+    """Run ``compete`` (another writer, committing) once, just before ``s``'s first savepoint:
+    billing opens new rows in a savepoint, so the other writer gets in first."""
+    savepoint = s.begin_nested
+
+    @asynccontextmanager
+    async def late_savepoint() -> AsyncIterator[Any]:
+        if not raced:
+            raced.append(True)
+            await compete()
+        async with savepoint() as nested:
+            yield nested
+
+    monkeypatch.setattr(s, "begin_nested", late_savepoint)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_bill_another_writer_opens_meanwhile_gets_the_batch_spend_too(
+    factory: Factory, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the batch's look for existing bills and its flush, another transaction opens
+    DAY2's bill and commits (only PostgreSQL lets two writers in at once): the unique conflict
+    sends the batch period by period, and both spends end on the one bill."""
+    adv, traffic, awareness = await _advertiser(factory, runtime, "racer")
+    async with runtime.sessions() as s, s.begin():
+        await _spend_lines(s, runtime, adv, [(traffic.id, 1_000_000)])  # the profile exists
+
+    async def compete() -> None:
+        async with runtime.sessions() as other, other.begin():
+            await _spend_lines(other, runtime, adv, [(awareness.id, 5_000_000)], DAY2, DAY3)
+
+    raced: list[bool] = []
+    periods = [
+        billing.Period(adv.id, DAY2, DAY3, [(traffic.id, 2_000_000)]),
+        billing.Period(adv.id, DAY3, DAY3 + timedelta(days=1), [(traffic.id, 3_000_000)]),
+    ]
+    async with runtime.sessions() as s, s.begin():
+        _race_at_savepoint(s, monkeypatch, compete, raced)
+        assert await billing.record_spend_periods(s, clock=runtime.clock, periods=periods) == 2
+    assert raced == [True]
+    async with runtime.sessions() as s:
+        bills = (
+            await s.scalars(select(Bill).where(Bill.advertiser_id == adv.id).order_by(Bill.start_time))
+        ).all()
+        assert [(b.start_time, b.spend_micro) for b in bills] == [
+            (DAY1, 1_000_000),
+            (DAY2, 7_000_000),
+            (DAY3, 3_000_000),
+        ]
+        lines = {line["campaignId"]: line["spendInMicroCurrency"] for line in bills[1].details}
+        assert lines == {str(traffic.id): 2_000_000, str(awareness.id): 5_000_000}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_one_period_and_a_first_profile_survive_a_writer_that_got_there_first(
+    factory: Factory, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``record_spend_lines`` for an advertiser without a billing profile yet: another writer
+    opens the profile and the period's bill first; this transaction uses both."""
+    adv, traffic, awareness = await _advertiser(factory, runtime, "second")
+
+    async def compete() -> None:
+        async with runtime.sessions() as other, other.begin():
+            await _spend_lines(other, runtime, adv, [(awareness.id, 5_000_000)], DAY2, DAY3)
+
+    raced: list[bool] = []
+    async with runtime.sessions() as s, s.begin():
+        _race_at_savepoint(s, monkeypatch, compete, raced)
+        bill = await _spend_lines(s, runtime, adv, [(traffic.id, 2_000_000)], DAY2, DAY3)
+        assert bill is not None
+    assert raced == [True]
+    async with runtime.sessions() as s:
+        bills = (await s.scalars(select(Bill).where(Bill.advertiser_id == adv.id))).all()
+        assert [(b.start_time, b.spend_micro) for b in bills] == [(DAY2, 7_000_000)]
+        profiles = await s.scalar(
+            select(func.count()).select_from(BillingProfile).where(BillingProfile.advertiser_id == adv.id)
+        )
+        assert profiles == 1

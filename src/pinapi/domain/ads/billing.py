@@ -71,9 +71,9 @@ async def ensure_profile(
         card_number="xxxxxxxxxxxx4242" if billing_type == "CREDIT_CARD" else None,
         created_at=clock.now(),
     )
-    session.add(profile)
     try:
-        async with session.begin_nested():
+        async with session.begin_nested():  # added inside: begin_nested flushes what is pending
+            session.add(profile)
             await session.flush()
     except IntegrityError:
         found = await session.scalar(
@@ -141,9 +141,9 @@ async def _open_bill(
 ) -> Bill:
     """The period's bill, created if missing; a concurrent creator wins and we use its row."""
     bill = _new_bill(advertiser, profile, start, end, now)
-    session.add(bill)
     try:
-        async with session.begin_nested():
+        async with session.begin_nested():  # added inside: begin_nested flushes what is pending
+            session.add(bill)
             await session.flush()
     except IntegrityError:
         found = await session.scalar(
@@ -319,9 +319,12 @@ async def record_spend_periods(session: AsyncSession, *, clock: Clock, periods: 
         elif bill.end_time != period.end:
             raise Invalid("period_end", "differs from the period already billed from this start")
     if opened:
-        session.add_all(opened)
         try:
+            # Added inside the savepoint: ``begin_nested`` flushes what is pending before it
+            # starts, so bills added earlier would conflict outside the savepoint and take the
+            # whole transaction down; added here, its rollback also takes them back out.
             async with session.begin_nested():
+                session.add_all(opened)
                 await session.flush()
         except IntegrityError:  # someone opened one of them meanwhile: go one by one
             for period in work:

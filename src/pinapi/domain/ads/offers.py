@@ -105,9 +105,9 @@ async def redeem(
         expires_at=now + timedelta(days=offer.credit_valid_days) if offer.credit_valid_days else None,
         created_at=now,
     )
-    session.add(credit)
     try:
-        async with session.begin_nested():
+        async with session.begin_nested():  # added inside: begin_nested flushes what is pending
+            session.add(credit)
             await session.flush()
     except IntegrityError as exc:
         raise ValidationFailed("offer_code", f"offer {code} was already redeemed by this advertiser") from exc
