@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -284,6 +285,23 @@ def plot(day_runs: list[Run], group_runs: list[Run], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def yardstick() -> str:
+    """CPU seconds of two fixed workloads, printed beside the figures: this VM's speed has
+    moved by 2x between sessions (the same commit took 60 s one day and 125 s the next), and
+    these tell a slow machine from a slower build. ``loop``: 10 M interpreted additions;
+    ``sort``: numpy sorting 5 M random floats five times."""
+    t = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    loop = time.process_time() - t
+    values = np.random.default_rng(0).random(5_000_000)
+    t = time.process_time()
+    for _ in range(5):
+        np.sort(values)
+    return f"yardstick: loop {loop:.2f} s, sort {time.process_time() - t:.2f} s CPU"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -299,6 +317,7 @@ def main() -> None:
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
     print(f"database: {args.database_url or 'SQLite in a temporary data directory'}")
+    print(yardstick())
     header = (
         "| days | ad groups | promotions | impressions | fact rows (totals + breakdowns) | conversions "
         "| wall s | CPU s | CPU s per day |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -324,7 +343,7 @@ def main() -> None:
     group_runs = [run(fixed, g) for g in group_grid]
     for r in group_runs:
         print(_row(r))
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {yardstick()}")
     if args.plot:
         plot(day_runs, group_runs, PLOT)
         print(f"plot: {PLOT}")

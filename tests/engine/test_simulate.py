@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from pinapi.engine.conversions import ConversionBatch
 from pinapi.engine.entities import AdGroup, Advertiser, Campaign, Keyword, Pin, PinPromotion, Setup
 from pinapi.engine.simulate import local_day
 from pinapi.engine.state import EngineState
@@ -253,3 +254,30 @@ def test_a_state_pickled_along_the_way_pickles_like_one_pickled_once() -> None:
     assert collect(engine(3), setup, restored, START + timedelta(days=3), end).raw == (
         collect(engine(3), setup, once, START + timedelta(days=3), end).raw
     )
+
+
+def test_pickling_joins_an_hours_pending_conversions_once_and_keeps_them_joined() -> None:
+    """Each simulated hour files conversions under many future hours; a checkpoint stores one
+    batch per hour, and the state keeps it so (the same rows in the same order), so the next
+    checkpoint does not join them again and its bytes are those of a state never pickled."""
+
+    def batch(first: int, n: int) -> ConversionBatch:
+        col = np.arange(first, first + n, dtype=np.int64)
+        return ConversionBatch(*(col + i for i in range(len(ConversionBatch.__dataclass_fields__))))
+
+    def state() -> EngineState:
+        s = EngineState()
+        s.pending = {10: [batch(0, 3), batch(100, 2), batch(200, 1)], 11: [batch(300, 4)], 12: []}
+        return s
+
+    along, fresh = state(), state()
+    pickle.dumps(along, protocol=5)
+    assert [len(b) for b in along.pending.values()] == [1, 1, 0]
+    joined = along.pending[10][0]
+    assert joined.time.tolist() == [0, 1, 2, 100, 101, 200]
+    along.pending[10].append(batch(400, 2))  # the next hour files more under hour 10
+    fresh.pending[10].append(batch(400, 2))
+    assert pickle.dumps(along, protocol=5) == pickle.dumps(fresh, protocol=5)
+    restored = pickle.loads(pickle.dumps(along, protocol=5))
+    assert restored.pending[10][0].time.tolist() == [0, 1, 2, 100, 101, 200, 400, 401]
+    assert ConversionBatch.concat(restored.pending[11]).segment.tolist() == batch(300, 4).segment.tolist()

@@ -72,10 +72,13 @@ class EngineState:
         self._sparse_days = kept
         out["frequency"] = frequency
         # Each simulated hour files its conversions under many future hours: one batch per
-        # hour instead of dozens (the same rows in the same order).
-        out["pending"] = {
-            h: [ConversionBatch.concat(b)] if len(b) > 1 else b for h, b in self.pending.items()
-        }
+        # hour instead of dozens (the same rows in the same order, which is all the engine
+        # reads of them). Kept joined, so the next pickling joins only what came since
+        # instead of every hour up to 60 days ahead again.
+        for h, batches in self.pending.items():
+            if len(batches) > 1:
+                self.pending[h] = [ConversionBatch.concat(batches)]
+        out["pending"] = self.pending
         return out
 
     def __setstate__(self, data: dict[str, Any]) -> None:
