@@ -13,6 +13,12 @@ Usage::
     python bench/engine.py --quick          # a small smoke run
     python bench/engine.py --plot           # also draw docs/engine_scaling.png (matplotlib)
     python bench/engine.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench
+    python bench/engine.py --against /tmp/base --repeat 2   # interleaved A/B against another tree
+
+``--against DIR`` compares this tree with another checkout (say ``git worktree add /tmp/base
+HEAD~1``): it alternates single headline runs of the two, each in a fresh interpreter whose
+``PYTHONPATH`` picks that tree's ``src``, and prints every run and the medians. Interleaving
+is what makes a comparison on a machine whose speed drifts by 10% within minutes.
 
 The machine is shared, so every figure has its CPU seconds (this process's and the engine
 child's time, which includes SQLite's work but not a PostgreSQL server's) beside the wall
@@ -23,8 +29,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import os
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -302,6 +312,32 @@ def yardstick() -> str:
     return f"yardstick: loop {loop:.2f} s, sort {time.process_time() - t:.2f} s CPU"
 
 
+def compare(other: Path, repeat: int, days: int, groups: int, pinners: int) -> None:
+    """Interleaved single runs of ``other``'s tree and this one (see the module docstring)."""
+    trees = {"other": other.resolve() / "src", "this": HERE.parent / "src"}
+    for tree in trees.values():
+        if not (tree / "pinapi").is_dir():
+            raise SystemExit(f"no pinapi package under {tree}")
+    times: dict[str, list[Run]] = {name: [] for name in trees}
+    for i in range(repeat):
+        for name, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(HERE)])}
+            done = subprocess.run(
+                [sys.executable, __file__, "--single", f"{days},{groups},{pinners}"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            run = Run(**json.loads(done.stdout.strip().splitlines()[-1]))
+            times[name].append(run)
+            print(f"run {i + 1} {name:5}: {run.wall_s:.1f} s wall, {run.cpu_s:.1f} s CPU", flush=True)
+    for name, runs in times.items():
+        wall = statistics.median(r.wall_s for r in runs)
+        cpu = statistics.median(r.cpu_s for r in runs)
+        print(f"median {name:5}: {wall:.1f} s wall, {cpu:.1f} s CPU ({trees[name]})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -310,7 +346,21 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="an EMPTY database (its schema is dropped)")
     parser.add_argument("--no-headline", action="store_true", help="only the scaling grid")
     parser.add_argument("--plot", action="store_true", help=f"draw {PLOT.relative_to(HERE.parent)}")
+    parser.add_argument("--against", type=Path, help="another checkout: interleaved headline runs of both")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each tree with --against")
+    parser.add_argument("--single", help=argparse.SUPPRESS)  # DAYS,GROUPS,PINNERS: one run as JSON
     args = parser.parse_args()
+    if args.single:
+        days, groups, pinners = (int(x) for x in args.single.split(","))
+        single = asyncio.run(one_run(args.database_url, days, groups, pinners, args.processes))
+        print(json.dumps(dataclasses.asdict(single)))
+        return
+    if args.against:
+        days, groups = (3, 200) if args.quick else (30, 1000)
+        print(yardstick())
+        compare(args.against, args.repeat, days, groups, args.pinners)
+        print(yardstick())
+        return
 
     def run(days: int, groups: int) -> Run:
         return asyncio.run(one_run(args.database_url, days, groups, args.pinners, args.processes))
