@@ -25,19 +25,32 @@ _SQLITE_CACHE_KIB = 131_072
 
 @dataclass(frozen=True, slots=True)
 class Coded:
-    """A column of few distinct values (a chunk's hours and dates): the values once and each
-    row's index into them. Each value is encoded once, and the column is built by one numpy
-    take, instead of hashing hundreds of thousands of datetime objects to find the few."""
+    """A column of few distinct values as one code per row into a table of them; code -1 is
+    NULL. Event types, countries, a chunk's hours and dates take a handful of values over
+    thousands of rows: each value is encoded once and the column is built by one numpy take,
+    instead of touching (or hashing) a Python object per row before the insert itself."""
 
-    values: Sequence[Any]
-    codes: npt.NDArray[np.int64]
+    names: Sequence[Any]
+    """The distinct values (event type names, datetimes, dates ...)."""
+    codes: npt.NDArray[np.signedinteger[Any]]
+    """Any signed integer dtype (the engine keeps segment attributes in int8/int16)."""
+
+    @classmethod
+    def of(cls, values: Sequence[Any]) -> Coded:
+        """Code a column given value by value (None is NULL)."""
+        names = tuple(v for v in dict.fromkeys(values) if v is not None)
+        index: dict[Any, int] = {v: i for i, v in enumerate(names)}
+        index[None] = -1
+        codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+        return cls(names, codes)
 
     def __len__(self) -> int:
         return int(self.codes.size)
 
     def expand(self, encode: Any = None) -> list[Any]:
-        table = np.empty(len(self.values), dtype=object)
-        table[:] = [encode(v) for v in self.values] if encode is not None else list(self.values)
+        """The column value by value, each distinct value passed through ``encode`` once."""
+        table = np.empty(len(self.names) + 1, dtype=object)  # code -1 picks the trailing None
+        table[:-1] = [encode(v) for v in self.names] if encode is not None else list(self.names)
         out: list[Any] = table[self.codes].tolist()
         return out
 

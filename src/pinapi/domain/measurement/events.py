@@ -27,7 +27,8 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.errors import Invalid
-from pinapi.store.bulk import bulk_insert
+from pinapi.store.bulk import Coded as Coded  # part of this module's interface (EventColumns)
+from pinapi.store.bulk import Column, bulk_insert
 from pinapi.store.tables import ConversionEvent
 
 SOURCES = ("ENGINE", "TAG")
@@ -73,29 +74,6 @@ class NewEvent:
     quantity: int = 1
     country: str | None = None
     app_type: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Coded:
-    """A string column as one code per row into a small table of names; code -1 is NULL.
-
-    Event types, time zones or countries take a handful of values over thousands of rows,
-    and the engine already holds them as integer codes: handing over codes and table keeps
-    the store from touching a Python string per row before the insert itself.
-    """
-
-    names: tuple[str, ...]
-    codes: npt.NDArray[np.signedinteger[Any]]
-    """Any signed integer dtype (the engine keeps segment attributes in int8/int16)."""
-
-    @classmethod
-    def of(cls, values: Sequence[str | None]) -> Coded:
-        """Code a column given value by value (None is NULL)."""
-        names = tuple(v for v in dict.fromkeys(values) if v is not None)
-        index: dict[str | None, int] = {v: i for i, v in enumerate(names)}
-        index[None] = -1
-        codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
-        return cls(names, codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,25 +180,25 @@ async def _store(session: AsyncSession, source: str, given: EventColumns, naive:
         else:
             touch_time, touch_local_date, touch_lag_s = (_scatter(v, touched, n) for v in values)
 
-    columns: dict[str, Sequence[object]] = {
+    columns: dict[str, Column] = {
         "id": c.id.tolist(),
         "source": [source] * n,
         "advertiser_id": c.advertiser_id.tolist(),
         "campaign_id": _nullable_ints(c.campaign_id, n),
         "ad_group_id": _nullable_ints(c.ad_group_id, n),
         "pin_promotion_id": _nullable_ints(c.pin_promotion_id, n),
-        "event_type": _strings(c.event_type, n),
+        "event_type": _column(c.event_type, n),
         "event_time": _datetimes(event_s, event_us).tolist(),
         "local_date": _dates(days[:n]).tolist(),
-        "touch_type": _strings(c.touch_type, n),
+        "touch_type": _column(c.touch_type, n),
         "touch_time": touch_time,
         "touch_local_date": touch_local_date,
         "touch_lag_s": touch_lag_s,
         "value_micro": [0] * n if c.value_micro is None else c.value_micro.tolist(),
         "quantity": [1] * n if c.quantity is None else c.quantity.tolist(),
-        "currency": _strings(c.currency, n),
-        "country": _strings(c.country, n),
-        "app_type": _strings(c.app_type, n),
+        "currency": _column(c.currency, n),
+        "country": _column(c.country, n),
+        "app_type": _column(c.app_type, n),
     }
     return await bulk_insert(session, ConversionEvent.__table__, columns)
 
@@ -431,12 +409,8 @@ def _dates(days: I64) -> Objects:
     return out
 
 
-def _strings(col: Coded | None, n: int) -> list[object]:
-    if col is None:
-        return [None] * n
-    table = _objects([*col.names, None])  # code -1 picks the trailing None
-    out: list[object] = table[col.codes].tolist()
-    return out
+def _column(col: Coded | None, n: int) -> Coded | list[object]:
+    return [None] * n if col is None else col
 
 
 def _nullable_ints(col: NullableI64 | None, n: int) -> list[object]:
