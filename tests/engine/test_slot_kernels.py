@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinapi.engine.slot_kernels import group_sums, prefix_within
+from pinapi.engine.auction import PRICE_BUCKETS, price_histogram
+from pinapi.engine.slot_kernels import group_sums, key_order, pairwise_sum, prefix_within, stratum_products
 
 
 @settings(max_examples=60, deadline=None)
@@ -39,3 +40,63 @@ def test_group_sums_are_the_sums_per_key_in_key_order(n: int, width: int, seed: 
     for c in range(2):
         np.add.at(want[:, c], inv.reshape(-1), columns[c])
     assert sums.tolist() == want.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 3000), seed=st.integers(0, 2**32 - 1))
+def test_pairwise_sum_adds_as_numpy_does(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.random(n + 5) * rng.choice([1e-3, 1.0, 1e9], n + 5)
+    # Bit for bit, including the halving above 128 values (a sequential sum differs).
+    assert pairwise_sum(values, 5, n) == values[5:].sum()
+    rows = values[5:].reshape(1, -1)
+    assert pairwise_sum(values, 5, n) == rows.sum(axis=1)[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(strata=st.integers(1, 8), groups=st.integers(1, 300), seed=st.integers(0, 2**32 - 1))
+def test_stratum_products_are_the_gathered_products_their_cumsum_and_row_sums(
+    strata: int, groups: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    share = (rng.random((strata, groups)) * (rng.random((strata, groups)) < 0.7)).astype(np.float32)
+    by_country = rng.random((3, groups)) * 10
+    country = rng.integers(0, 3, strata)
+    product = share * by_country[country]
+    flat, totals = stratum_products(share, by_country, country, True)
+    assert flat.tolist() == np.cumsum(product.ravel()).tolist()
+    assert totals.tolist() == product.sum(axis=1).tolist()
+    none, same = stratum_products(share, by_country, country, False)
+    assert none.size == 0 and same.tolist() == totals.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 400), seed=st.integers(0, 2**32 - 1))
+def test_price_histogram_counts_buckets_and_sums_rounded_micro_prices(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    clearing = np.where(rng.random(n) < 0.2, 0.0, np.exp(rng.normal(1.0, 2.5, n)))
+    clearing[: min(n, 2)] = PRICE_BUCKETS[:2][: min(n, 2)]  # prices on an edge
+    segment_country = rng.integers(0, 4, 50).astype(np.int16)
+    segments, placement = rng.integers(0, 50, n), rng.integers(0, 3, n)
+    counts, sums = price_histogram(clearing, segment_country, segments, placement, 4, 3)
+    # The numpy form.
+    filled = clearing > 0
+    bucket = np.clip(np.searchsorted(PRICE_BUCKETS, clearing[filled]) - 1, 0, PRICE_BUCKETS.size - 2)
+    cell = segment_country[segments].astype(np.int64)[filled] * 3 + placement[filled]
+    nb = PRICE_BUCKETS.size - 1
+    want_counts = np.bincount(cell * nb + bucket, minlength=4 * 3 * nb).reshape(4, 3, nb)
+    want_sums = np.bincount(cell, weights=np.round(clearing[filled] * 1e6), minlength=12).astype(np.int64)
+    assert counts.tolist() == want_counts.tolist()
+    assert sums.tolist() == want_sums.reshape(4, 3).tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 300), seed=st.integers(0, 2**32 - 1))
+def test_key_order_is_a_stable_argsort_of_the_composed_keys(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sizes = np.array([int(rng.integers(1, 9)), int(rng.integers(1, 40)), 3, int(rng.integers(1, 3))])
+    digits = np.stack([rng.integers(0, s, n) for s in sizes])
+    key = np.zeros(n, dtype=np.int64)
+    for d, size in zip(digits, sizes, strict=True):
+        key = key * size + d
+    assert key_order(digits, sizes).tolist() == np.argsort(key, kind="stable").tolist()

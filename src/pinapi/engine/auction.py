@@ -25,7 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pinapi.engine.slot_kernels import pick_padded, rejection_round, settle
+from pinapi.engine.slot_kernels import (
+    pick_padded,
+    price_cells,
+    rejection_round,
+    settle,
+    stratum_products,
+)
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -80,16 +86,15 @@ class Field:
     term_allowed: npt.NDArray[np.bool_] | None = None
     """(terms, ad groups) keyword gate for search slots."""
 
-    def stratum_weights(self, placement: int) -> F64:
-        """(strata, ad groups) each ad group's weight in the stratum's country."""
-        by_country = np.ascontiguousarray(self.group_weight[:, :, placement].T)
-        out: F64 = by_country[self.stratum_country]
-        return out
+    def by_country(self, placement: int) -> F64:
+        """(countries, ad groups) each ad group's weight in the placement."""
+        return np.ascontiguousarray(self.group_weight[:, :, placement].T)
 
     def strength(self) -> F64:
-        """(strata, placements) D: the summed weight of everyone competing there."""
+        """(strata, placements) D: the summed weight of everyone competing there (per
+        stratum, the member-weighted mean shares times the weights in its country)."""
         cols = [
-            (self.stratum_mean * self.stratum_weights(p)).sum(axis=1)
+            stratum_products(self.stratum_mean, self.by_country(p), self.stratum_country, False)[1]
             for p in range(self.group_weight.shape[2])
         ]
         return np.stack(cols, axis=1)
@@ -141,10 +146,10 @@ def run_auction(
     group = np.full(n, -1, dtype=np.int64)
     n_groups = f.group_weight.shape[0]
     st = f.segment_stratum[segments]
-    weights = f.stratum_weights(placement)
-    proposal = f.stratum_max * weights
-    totals = proposal.sum(axis=1)
-    flat = np.cumsum(proposal.ravel())
+    by_country = f.by_country(placement)
+    # The proposal: ad group weights times their best share in the stratum, cumulated over
+    # the raveled (strata, ad groups) matrix; ``totals`` per stratum.
+    flat, totals = stratum_products(f.stratum_max, by_country, f.stratum_country, True)
     base = np.concatenate(([0.0], flat[n_groups - 1 :: n_groups][:-1])) if n_groups else np.zeros(0)
     # Visit slots stratum by stratum so the searches stay inside one row of ``flat`` (cache).
     by_stratum = radix_order(st)
@@ -160,7 +165,6 @@ def run_auction(
             pending, st, segments, u, flat, base, totals, f.stratum_max, f.mask, gate_terms, allowed, group
         )
     country = f.segment_country[segments].astype(np.int64)
-    by_country = np.ascontiguousarray(f.group_weight[:, :, placement].T)
     for c in range(0, pending.size, _FALLBACK_CHUNK):
         rows = pending[c : c + _FALLBACK_CHUNK]
         w = f.mask[segments[rows]].astype(np.float64) * by_country[country[rows]]
@@ -237,16 +241,19 @@ def radix_order(keys: I64) -> I64:
 
 
 def price_histogram(
-    clearing: F64, country: I64, placement: I64, n_countries: int, n_placements: int
+    clearing: F64,
+    segment_country: npt.NDArray[np.int16],
+    segments: I64,
+    placement: I64,
+    n_countries: int,
+    n_placements: int,
 ) -> tuple[I64, I64]:
-    """(countries, placements, buckets) counts and (countries, placements) sums in USD micro CPM."""
-    filled = clearing > 0
-    bucket = np.clip(np.searchsorted(PRICE_BUCKETS, clearing[filled]) - 1, 0, PRICE_BUCKETS.size - 2)
-    cell = country[filled] * n_placements + placement[filled]
-    nb = PRICE_BUCKETS.size - 1
-    counts = np.bincount(cell * nb + bucket, minlength=n_countries * n_placements * nb)
-    sums = np.bincount(cell, weights=np.round(clearing[filled] * 1e6), minlength=n_countries * n_placements)
+    """(countries, placements, buckets) counts and (countries, placements) sums in USD micro
+    CPM of the filled slots' clearing prices."""
+    counts, sums = price_cells(
+        clearing, segment_country, segments, placement, PRICE_BUCKETS, n_countries, n_placements
+    )
     return (
-        counts.reshape(n_countries, n_placements, nb).astype(np.int64),
-        sums.reshape(n_countries, n_placements).astype(np.int64),
+        counts.reshape(n_countries, n_placements, PRICE_BUCKETS.size - 1),
+        sums.astype(np.int64).reshape(n_countries, n_placements),
     )

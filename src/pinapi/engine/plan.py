@@ -17,7 +17,7 @@ import numpy.typing as npt
 from pinapi.engine.auction import strata
 from pinapi.engine.dimensions import PLACEMENTS
 from pinapi.engine.entities import BILLABLE_EVENTS, VIDEO_CREATIVES, Pin, Setup
-from pinapi.engine.outcomes import predicted_rate, quality_from_unit, rates_of
+from pinapi.engine.outcomes import PromotionRates, predicted_rate, quality_from_unit, rates_of
 from pinapi.engine.pacing import UNLIMITED
 from pinapi.engine.population import Population
 from pinapi.engine.rng import hash_unit
@@ -77,13 +77,9 @@ class Plan:
     p_id: I64
     p_group: I64
     p_pred: F64
-    p_closeup: F64
-    p_save: F64
-    p_click: F64
-    p_outbound: F64
+    rates: PromotionRates
+    """Per promotion: base action rates and video facts."""
     p_quality: F64
-    p_video: B
-    p_video_seconds: F64
     p_interest: F64
     """(Pn, interests) 1 for the pin's top-level interests."""
     p_has_interest: B
@@ -266,13 +262,15 @@ def compile_plan(
         p_id=np.array([p.id for p in promos], dtype=np.int64),
         p_group=p_group,
         p_pred=pred,
-        p_closeup=np.array([r.closeup for r in rates], dtype=np.float64),
-        p_save=np.array([r.save for r in rates], dtype=np.float64),
-        p_click=np.array([r.click for r in rates], dtype=np.float64),
-        p_outbound=np.array([r.outbound_share for r in rates], dtype=np.float64),
+        rates=PromotionRates(
+            closeup=np.array([r.closeup for r in rates], dtype=np.float64),
+            save=np.array([r.save for r in rates], dtype=np.float64),
+            click=np.array([r.click for r in rates], dtype=np.float64),
+            outbound_share=np.array([r.outbound_share for r in rates], dtype=np.float64),
+            is_video=p_video,
+            video_seconds=seconds,
+        ),
         p_quality=quality,
-        p_video=p_video,
-        p_video_seconds=seconds,
         p_interest=p_interest,
         p_has_interest=p_interest.sum(axis=1) > 0,
         p_interest_cols=_interest_cols(p_interest),

@@ -34,6 +34,92 @@ def _search_right(a: F64, x: float) -> int:  # pragma: no cover - compiled; test
 
 
 @numba.njit(cache=True, nogil=True)
+def _block_sum(a: F64, lo: int, n: int) -> float:  # pragma: no cover - compiled; tested
+    """numpy's sum of up to 128 values: sequential below 8, else eight partial sums."""
+    res = 0.0
+    if n < 8:
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = float(((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True, nogil=True)
+def pairwise_sum(a: F64, lo: int, n: int) -> float:  # pragma: no cover - compiled; tested
+    """``a[lo:lo + n].sum()`` exactly as numpy adds (pairwise: blocks of up to 128 summed by
+    ``_block_sum``, larger runs split in halves cut at a multiple of 8), so compiled row sums
+    equal numpy's bit for bit. The halving runs on an explicit stack (numba's on-disk cache
+    does not take recursive functions)."""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    todo = np.empty((128, 3), np.int64)  # (start, length, children done)
+    done = np.empty(128, np.float64)
+    top, n_done = 1, 0
+    todo[0, 0], todo[0, 1], todo[0, 2] = lo, n, 0
+    while top > 0:
+        top -= 1
+        start, length, joined = todo[top, 0], todo[top, 1], todo[top, 2]
+        if length <= 128:
+            done[n_done] = _block_sum(a, start, length)
+            n_done += 1
+        elif joined:
+            done[n_done - 2] = done[n_done - 2] + done[n_done - 1]
+            n_done -= 1
+        else:
+            half = length // 2
+            half -= half % 8
+            todo[top, 0], todo[top, 1], todo[top, 2] = start, length, 1
+            todo[top + 1, 0], todo[top + 1, 1], todo[top + 1, 2] = start + half, length - half, 0
+            todo[top + 2, 0], todo[top + 2, 1], todo[top + 2, 2] = start, half, 0
+            top += 3
+    total: float = done[0]
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def stratum_products(
+    share: F32, by_country: F64, stratum_country: I64, cumulative: bool
+) -> tuple[F64, F64]:  # pragma: no cover - compiled; tested through its numpy form
+    """Per stratum s and ad group g, ``share[s, g] * by_country[stratum_country[s], g]``:
+    (the products' running sum over the raveled (strata, ad groups) matrix when
+    ``cumulative``, else empty; each stratum's sum). One pass instead of numpy's gather,
+    product, cumsum and row sums over a strata x ad groups matrix three times an hour."""
+    n_strata, n_groups = share.shape
+    flat = np.empty(n_strata * n_groups if cumulative else 0, np.float64)
+    totals = np.empty(n_strata, np.float64)
+    row = np.empty(n_groups, np.float64)
+    running = 0.0
+    for s in range(n_strata):
+        k = stratum_country[s]
+        for g in range(n_groups):
+            row[g] = np.float64(share[s, g]) * by_country[k, g]
+        if cumulative:
+            base = s * n_groups
+            for g in range(n_groups):
+                running += row[g]
+                flat[base + g] = running
+        totals[s] = pairwise_sum(row, 0, n_groups)
+    return flat, totals
+
+
+@numba.njit(cache=True, nogil=True)
 def rejection_round(
     pending: I64,
     stratum: I64,
@@ -85,27 +171,55 @@ def prefix_within(groups: I64, charge: I64, limit: I64, order: I64) -> Bools:  #
 
 
 @numba.njit(cache=True, nogil=True)
+def key_order(digits: I64, sizes: I64) -> I64:  # pragma: no cover - compiled; tested
+    """A stable argsort of the keys whose digits are the rows of ``digits`` (most significant
+    first, row d in ``range(sizes[d])``): one counting pass per digit from the last, O(n)
+    where a comparison sort of the composed keys costs several times more."""
+    n = digits.shape[1]
+    order = np.arange(n)
+    spare = np.empty(n, np.int64)
+    for d in range(digits.shape[0] - 1, -1, -1):
+        if sizes[d] <= 1:
+            continue
+        starts = np.zeros(sizes[d] + 1, np.int64)
+        for i in range(n):
+            starts[digits[d, i] + 1] += 1
+        for b in range(sizes[d]):
+            starts[b + 1] += starts[b]
+        for j in range(n):
+            i = order[j]
+            b = digits[d, i]
+            spare[starts[b]] = i
+            starts[b] += 1
+        order, spare = spare, order
+    return order
+
+
+@numba.njit(cache=True, nogil=True)
 def group_sums(key: I64, order: I64, columns: I64, width: int) -> tuple[I64, I64]:  # pragma: no cover
     """(distinct keys in order, rows x ``width`` sums of ``columns`` (columns x slots) per key,
     row-major; columns past ``columns``' count stay 0 for the caller to fill). ``order`` is an
-    argsort of ``key`` (numpy's sorts are faster than a compiled one)."""
+    argsort of ``key`` (numpy's sorts are faster than a compiled one). Slot by slot, all of
+    a slot's columns at once: the rows are written in slot order, i.e. at random, and one
+    visit per slot keeps a row's cache lines from being fetched again for every column."""
     n = key.size
     row = np.empty(n, np.int64)
+    keys = np.empty(n, np.int64)
     distinct = 0
+    previous = 0
     for j in range(n):
-        if j == 0 or key[order[j]] != key[order[j - 1]]:
+        k = key[order[j]]
+        if j == 0 or k != previous:
+            keys[distinct] = k
             distinct += 1
+            previous = k
         row[order[j]] = distinct - 1
-    keys = np.empty(distinct, np.int64)
-    for j in range(n):
-        keys[row[order[j]]] = key[order[j]]
     sums = np.zeros((distinct, width), np.int64)
-    for c in range(columns.shape[0]):
-        for i in range(n):
-            v = columns[c, i]
-            if v != 0:  # most actions are rare
-                sums[row[i], c] += v
-    return keys, sums
+    for i in range(n):
+        r = row[i]
+        for c in range(columns.shape[0]):
+            sums[r, c] += columns[c, i]
+    return keys[:distinct].copy(), sums
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in numpy
@@ -178,3 +292,97 @@ def best_fit(
                 best = max(best, rel[segment[i], c])
             out[i] = best
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def price_cells(
+    clearing: F64,
+    segment_country: npt.NDArray[np.int16],
+    segments: I64,
+    placement: I64,
+    edges: F64,
+    n_countries: int,
+    n_placements: int,
+) -> tuple[I64, F64]:  # pragma: no cover - compiled; tested through its numpy form
+    """The clearing-price histogram of the filled slots (``clearing > 0``): counts per
+    (country, placement, bucket) raveled, bucket ``searchsorted(edges, price) - 1`` clipped
+    to the buckets, and per (country, placement) the sum of ``round(price * 1e6)`` added in
+    slot order, as ``np.bincount`` adds its weights."""
+    nb = edges.size - 1
+    counts = np.zeros(n_countries * n_placements * nb, np.int64)
+    sums = np.zeros(n_countries * n_placements, np.float64)
+    for i in range(clearing.size):
+        x = clearing[i]
+        if x > 0:
+            lo, hi = 0, edges.size  # searchsorted, side="left"
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if edges[mid] < x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            bucket = min(max(lo - 1, 0), nb - 1)
+            cell = np.int64(segment_country[segments[i]]) * n_placements + placement[i]
+            counts[cell * nb + bucket] += 1
+            sums[cell] += np.rint(x * 1e6)
+    return counts, sums
+
+
+@numba.njit(cache=True, nogil=True)
+def fill_outcomes(
+    out: I64,
+    promo: I64,
+    lift: F64,
+    u: F64,
+    v: F64,
+    beta: F64,
+    closeup: F64,
+    save: F64,
+    click: F64,
+    outbound_share: F64,
+    is_video: Bools,
+    video_seconds: F64,
+    start_rate: float,
+    in_view_rate: float,
+) -> None:  # pragma: no cover - compiled; tested through outcomes.draw_outcomes
+    """The per-slot arithmetic of ``outcomes.draw_outcomes`` into ``out``'s rows 0-16
+    (``OUTCOME_METRICS``): ``u`` 4 x slots uniforms (closeup, save, click, outbound), ``v``
+    2 x video slots (start, in view), ``beta`` one draw per started video, in slot order."""
+    j = 0  # video slots seen
+    k = 0  # started videos seen
+    for i in range(promo.size):
+        p = promo[i]
+        x = lift[i]
+        ct = u[2, i] < min(max(click[p] * x, 0.0), 0.5)
+        ob = ct and u[3, i] < outbound_share[p]
+        cu = u[0, i] < min(max(closeup[p] * x, 0.0), 0.8)
+        sv = u[1, i] < min(max(save[p] * x, 0.0), 0.5)
+        start = False
+        in_view = False
+        frac = 0.0
+        if is_video[p]:
+            start = v[0, j] < start_rate
+            in_view = start and v[1, j] < in_view_rate
+            j += 1
+            if start:
+                frac = min(max(beta[k] * min(max(x, 0.5), 1.5), 0.0), 1.0)
+                k += 1
+        seconds = frac * video_seconds[p]
+        ms = np.int64(np.floor(seconds * 1000))
+        out[0, i] = 1
+        out[1, i] = cu
+        out[2, i] = sv
+        out[3, i] = ct
+        out[4, i] = ob
+        out[5, i] = np.int64(cu) + np.int64(sv) + np.int64(ct)
+        out[6, i] = start
+        out[7, i] = start and seconds >= 2
+        out[8, i] = start and seconds >= 10
+        out[9, i] = in_view and seconds >= 2
+        out[10, i] = start and frac >= 0.25
+        out[11, i] = start and frac >= 0.5
+        out[12, i] = start and frac >= 0.75
+        out[13, i] = start and frac >= 0.95
+        out[14, i] = start and frac >= 1.0
+        out[15, i] = ms
+        out[16, i] = ms if in_view else 0
