@@ -12,7 +12,7 @@ def field(weights: list[float], mask_rows: list[list[float]], floor: float = 0.0
     mask = np.array(mask_rows, dtype=np.float32)
     n_seg, n_g = mask.shape
     stratum = np.zeros(n_seg, dtype=np.int64)
-    mx, mean = strata(mask, stratum, np.full(n_seg, 100, dtype=np.int64), 1)
+    mx, mean, uniform = strata(mask, stratum, np.full(n_seg, 100, dtype=np.int64), 1)
     w = np.array(weights, dtype=np.float64)
     # one promotion per ad group, one country, one placement
     return Field(
@@ -22,6 +22,7 @@ def field(weights: list[float], mask_rows: list[list[float]], floor: float = 0.0
         stratum_country=np.zeros(1, dtype=np.int64),
         stratum_max=mx,
         stratum_mean=mean,
+        stratum_uniform=uniform,
         group_weight=w.reshape(n_g, 1, 1),
         promo_group=np.arange(n_g, dtype=np.int64),
         promo_cum=np.cumsum(w).reshape(n_g, 1),
@@ -43,6 +44,8 @@ def test_winners_follow_weights_and_targeting() -> None:
     share1 = np.bincount(wins.group[20_000:], minlength=3) / 20_000
     assert np.allclose(share0, [0.1, 0.3, 0.6], atol=0.015)
     assert share1[2] == 0  # never outside the targeting
+    # Groups 0 and 1 reach both segments alike: accepted without a look at the mask.
+    assert f.stratum_uniform.tolist() == [[True, True, False]]
     assert np.allclose(share1[:2], [0.25, 0.75], atol=0.015)
     assert (wins.price_ratio > 0).all() and (wins.price_ratio <= 1).all()
 

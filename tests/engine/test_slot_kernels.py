@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pinapi.engine.auction import PRICE_BUCKETS, price_histogram
-from pinapi.engine.slot_kernels import group_sums, key_order, pairwise_sum, prefix_within, stratum_products
+from pinapi.engine.slot_kernels import (
+    group_sums,
+    guided_search,
+    key_order,
+    pairwise_sum,
+    prefix_within,
+    stratum_products,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -63,11 +70,12 @@ def test_stratum_products_are_the_gathered_products_their_cumsum_and_row_sums(
     by_country = rng.random((3, groups)) * 10
     country = rng.integers(0, 3, strata)
     product = share * by_country[country]
-    flat, totals = stratum_products(share, by_country, country, True)
+    flat, totals, guide = stratum_products(share, by_country, country, 4)
     assert flat.tolist() == np.cumsum(product.ravel()).tolist()
     assert totals.tolist() == product.sum(axis=1).tolist()
-    none, same = stratum_products(share, by_country, country, False)
-    assert none.size == 0 and same.tolist() == totals.tolist()
+    assert guide.shape == (strata, 4)
+    none, same, no_guide = stratum_products(share, by_country, country, 0)
+    assert none.size == 0 and no_guide.size == 0 and same.tolist() == totals.tolist()
 
 
 @settings(max_examples=40, deadline=None)
@@ -100,3 +108,20 @@ def test_key_order_is_a_stable_argsort_of_the_composed_keys(n: int, seed: int) -
     for d, size in zip(digits, sizes, strict=True):
         key = key * size + d
     assert key_order(digits, sizes).tolist() == np.argsort(key, kind="stable").tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 300), guide=st.integers(1, 64), seed=st.integers(0, 2**32 - 1))
+def test_guided_search_finds_what_searchsorted_finds_from_any_guide(n: int, guide: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    share = (rng.random((3, n)) * (rng.random((3, n)) < 0.5)).astype(np.float32)
+    flat, totals, table = stratum_products(share, rng.random((1, n)), np.zeros(3, dtype=np.int64), guide)
+    assert table.shape == (3, guide)
+    for s in range(3):
+        start = flat[s * n - 1] if s else 0.0
+        for u in [*rng.random(20), 0.0, 1 - 2**-53]:
+            x = start + u * totals[s]
+            want = np.searchsorted(flat[s * n : (s + 1) * n], x, side="right")
+            hint = table[s, min(int(u * guide), guide - 1)]
+            assert guided_search(flat, s * n, n, x, hint) == want
+            assert guided_search(flat, s * n, n, x, int(rng.integers(0, n + 1))) == want

@@ -40,6 +40,8 @@ PRICE_BUCKETS = np.geomspace(0.05, 500.0, 49)
 """Edges of the clearing-price histogram, CPM in USD (48 log-spaced buckets)."""
 _REJECTION_ROUNDS = 8
 _FALLBACK_CHUNK = 2048
+_GUIDE = 128
+"""Entries per stratum of the proposal's search guide."""
 _NO_TERMS = np.zeros(0, dtype=np.int64)
 _NO_GATE = np.zeros((1, 1), dtype=np.bool_)
 
@@ -64,6 +66,9 @@ class Field:
     """(strata, ad groups) the largest share over the stratum's segments."""
     stratum_mean: npt.NDArray[np.float32]
     """(strata, ad groups) the member-weighted mean share over the stratum's segments."""
+    stratum_uniform: npt.NDArray[np.bool_]
+    """(strata, ad groups) every segment of the stratum has the largest share: acceptance
+    then needs no look at ``mask`` (a random read in a segments x ad groups matrix)."""
     group_weight: F64
     """(ad groups, countries, placements): throttled, eligibility-gated weights."""
     promo_group: I64
@@ -94,7 +99,7 @@ class Field:
         """(strata, placements) D: the summed weight of everyone competing there (per
         stratum, the member-weighted mean shares times the weights in its country)."""
         cols = [
-            stratum_products(self.stratum_mean, self.by_country(p), self.stratum_country, False)[1]
+            stratum_products(self.stratum_mean, self.by_country(p), self.stratum_country, 0)[1]
             for p in range(self.group_weight.shape[2])
         ]
         return np.stack(cols, axis=1)
@@ -102,24 +107,27 @@ class Field:
 
 def strata(
     mask: npt.NDArray[np.float32], stratum: I64, members: I64, n_strata: int
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """(max share, member-weighted mean share) per stratum and ad group (once per run)."""
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    """(max share, member-weighted mean share, whether every segment has the max share) per
+    stratum and ad group (once per run)."""
     order = np.argsort(stratum, kind="stable")
     st = stratum[order]
     starts = np.searchsorted(st, np.arange(n_strata))
     present = np.unique(st)
     mx = np.zeros((n_strata, mask.shape[1]), dtype=np.float32)
     mean = np.zeros((n_strata, mask.shape[1]), dtype=np.float32)
+    uniform = np.zeros((n_strata, mask.shape[1]), dtype=np.bool_)
     if mask.shape[1] == 0 or order.size == 0:
-        return mx, mean
+        return mx, mean, uniform
     sorted_mask = mask[order]
     idx = starts[present]
     mx[present] = np.maximum.reduceat(sorted_mask, idx, axis=0)
+    uniform[present] = np.minimum.reduceat(sorted_mask, idx, axis=0) == mx[present]
     weighted = sorted_mask * members[order][:, None].astype(np.float32)
     sums = np.add.reduceat(weighted, idx, axis=0)
     totals = np.add.reduceat(members[order], idx).astype(np.float32)
     mean[present] = sums / totals[:, None]
-    return mx, mean
+    return mx, mean, uniform
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +157,7 @@ def run_auction(
     by_country = f.by_country(placement)
     # The proposal: ad group weights times their best share in the stratum, cumulated over
     # the raveled (strata, ad groups) matrix; ``totals`` per stratum.
-    flat, totals = stratum_products(f.stratum_max, by_country, f.stratum_country, True)
+    flat, totals, guide = stratum_products(f.stratum_max, by_country, f.stratum_country, _GUIDE)
     base = np.concatenate(([0.0], flat[n_groups - 1 :: n_groups][:-1])) if n_groups else np.zeros(0)
     # Visit slots stratum by stratum so the searches stay inside one row of ``flat`` (cache).
     by_stratum = radix_order(st)
@@ -162,7 +170,20 @@ def run_auction(
             break
         u = rng.random((2, pending.size))
         pending = rejection_round(
-            pending, st, segments, u, flat, base, totals, f.stratum_max, f.mask, gate_terms, allowed, group
+            pending,
+            st,
+            segments,
+            u,
+            flat,
+            base,
+            totals,
+            guide,
+            f.stratum_max,
+            f.stratum_uniform,
+            f.mask,
+            gate_terms,
+            allowed,
+            group,
         )
     country = f.segment_country[segments].astype(np.int64)
     for c in range(0, pending.size, _FALLBACK_CHUNK):

@@ -67,6 +67,7 @@ class Plan:
     stratum_country: I64
     stratum_max: npt.NDArray[np.float32]
     stratum_mean: npt.NDArray[np.float32]
+    stratum_uniform: B
     # campaigns (C)
     c_id: I64
     c_tz: I64
@@ -180,7 +181,7 @@ def compile_plan(
         population.country.astype(np.int64) * n_gender + population.gender
     ) * n_age + population.age
     n_strata = len(dims.countries) * n_gender * n_age
-    st_max, st_mean = strata(mask, seg_stratum, population.members, n_strata)
+    st_max, st_mean, st_uniform = strata(mask, seg_stratum, population.members, n_strata)
     pins = {p.id: p for p in setup.pins}
     p_pin = np.array([p.pin_id for p in promos], dtype=np.int64)
     quality, video_pin, seconds = _pin_traits(pins, p_pin, seed)
@@ -248,6 +249,7 @@ def compile_plan(
         stratum_country=np.arange(n_strata, dtype=np.int64) // (n_gender * n_age),
         stratum_max=st_max,
         stratum_mean=st_mean,
+        stratum_uniform=st_uniform,
         c_id=np.array([c.id for c in camp_list], dtype=np.int64),
         c_tz=np.array([tz_index[advs[c.advertiser_id].time_zone] for c in camp_list], dtype=np.int64),
         c_daily_cap=np.array(

@@ -259,6 +259,7 @@ class Engine:
             stratum_country=plan.stratum_country,
             stratum_max=plan.stratum_max,
             stratum_mean=plan.stratum_mean,
+            stratum_uniform=plan.stratum_uniform,
             group_weight=weight,
             promo_group=g,
             promo_cum=cum,

@@ -21,19 +21,6 @@ Bools = npt.NDArray[np.bool_]
 
 
 @numba.njit(cache=True, nogil=True)
-def _search_right(a: F64, x: float) -> int:  # pragma: no cover - compiled; tested through callers
-    """``np.searchsorted(a, x, side="right")``."""
-    lo, hi = 0, a.size
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if a[mid] <= x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@numba.njit(cache=True, nogil=True)
 def _block_sum(a: F64, lo: int, n: int) -> float:  # pragma: no cover - compiled; tested
     """numpy's sum of up to 128 values: sequential below 8, else eight partial sums."""
     res = 0.0
@@ -95,14 +82,20 @@ def pairwise_sum(a: F64, lo: int, n: int) -> float:  # pragma: no cover - compil
 
 @numba.njit(cache=True, nogil=True)
 def stratum_products(
-    share: F32, by_country: F64, stratum_country: I64, cumulative: bool
-) -> tuple[F64, F64]:  # pragma: no cover - compiled; tested through its numpy form
+    share: F32, by_country: F64, stratum_country: I64, guide_size: int
+) -> tuple[F64, F64, I64]:  # pragma: no cover - compiled; tested through its numpy form
     """Per stratum s and ad group g, ``share[s, g] * by_country[stratum_country[s], g]``:
-    (the products' running sum over the raveled (strata, ad groups) matrix when
-    ``cumulative``, else empty; each stratum's sum). One pass instead of numpy's gather,
-    product, cumsum and row sums over a strata x ad groups matrix three times an hour."""
+    (the products' running sum over the raveled (strata, ad groups) matrix, each stratum's
+    sum, a search guide) when ``guide_size`` > 0, else only the sums. One pass instead of
+    numpy's gather, product, cumsum and row sums over a strata x ad groups matrix.
+
+    ``guide[s, j]`` is the first ad group whose running sum passes the stratum's
+    ``j / guide_size`` point: a search for the point ``u`` of the way starts at
+    ``guide[s, int(u * guide_size)]`` and walks a step or two (``guided_search``)."""
     n_strata, n_groups = share.shape
+    cumulative = guide_size > 0
     flat = np.empty(n_strata * n_groups if cumulative else 0, np.float64)
+    guide = np.empty((n_strata if cumulative else 0, guide_size), np.int64)
     totals = np.empty(n_strata, np.float64)
     row = np.empty(n_groups, np.float64)
     running = 0.0
@@ -110,13 +103,34 @@ def stratum_products(
         k = stratum_country[s]
         for g in range(n_groups):
             row[g] = np.float64(share[s, g]) * by_country[k, g]
+        totals[s] = pairwise_sum(row, 0, n_groups)
         if cumulative:
+            start = running
             base = s * n_groups
             for g in range(n_groups):
                 running += row[g]
                 flat[base + g] = running
-        totals[s] = pairwise_sum(row, 0, n_groups)
-    return flat, totals
+            g = 0
+            for j in range(guide_size):
+                point = start + (j / guide_size) * totals[s]
+                while g < n_groups and flat[base + g] <= point:
+                    g += 1
+                guide[s, j] = g
+    return flat, totals, guide
+
+
+@numba.njit(cache=True, nogil=True)
+def guided_search(flat: F64, lo: int, n: int, x: float, hint: int) -> int:  # pragma: no cover
+    """``np.searchsorted(flat[lo:lo + n], x, side="right")`` (so ``n`` when no value passes
+    ``x``) from a guess ``hint``: walks back while the value before passes ``x``, then on
+    while the value does not; the answer does not depend on the guess, only the steps."""
+    i = lo + hint
+    while i > lo and flat[i - 1] > x:
+        i -= 1
+    end = lo + n
+    while i < end and flat[i] <= x:
+        i += 1
+    return i - lo
 
 
 @numba.njit(cache=True, nogil=True)
@@ -128,7 +142,9 @@ def rejection_round(
     flat: F64,
     base: F64,
     totals: F64,
+    guide: I64,
     stratum_max: F32,
+    uniform: Bools,
     mask: F32,
     terms: I64,
     term_allowed: Bools,
@@ -136,17 +152,24 @@ def rejection_round(
 ) -> I64:  # pragma: no cover - compiled; tested through run_auction
     """One round of the auction's proposal and acceptance for the ``pending`` slots (``u``:
     2 x pending uniforms): accepted slots get their ad group in ``group``; returns the slots
-    still pending, in order. ``terms`` is empty when the placement has no search terms."""
+    still pending, in order. ``terms`` is empty when the placement has no search terms.
+    Where the stratum's segments all share the largest share (``uniform``) the segment's
+    share is that one, so it is taken from the stratum's row instead of ``mask``."""
     n_groups = stratum_max.shape[1]
+    n_guide = guide.shape[1]
     gated = terms.size > 0
     left = np.empty(pending.size, np.int64)
     k = 0
     for i in range(pending.size):
         slot = pending[i]
         s = stratum[slot]
-        idx = _search_right(flat, base[s] + u[0, i] * totals[s])
-        g = min(max(idx - s * n_groups, 0), n_groups - 1)
-        ok = u[1, i] * np.float64(stratum_max[s, g]) < np.float64(mask[segments[slot], g])
+        hint = guide[s, min(int(u[0, i] * n_guide), n_guide - 1)]
+        g = min(
+            guided_search(flat, s * n_groups, n_groups, base[s] + u[0, i] * totals[s], hint), n_groups - 1
+        )
+        top = np.float64(stratum_max[s, g])
+        share = top if uniform[s, g] else np.float64(mask[segments[slot], g])
+        ok = u[1, i] * top < share
         if ok and gated:
             ok = term_allowed[terms[slot], g]
         if ok:
