@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinapi.domain.measurement import events as measurement
 from pinapi.engine.folding import FoldedChunk
-from pinapi.store.breakdowns import PackedRows, Pair, register
+from pinapi.store.breakdowns import Pair, register
 from pinapi.store.bulk import Coded, bulk_insert
 from pinapi.store.tables import (
     ClearingPriceHour,
@@ -49,9 +49,7 @@ def _objects(columns: Mapping[str, Any], cache: dict[str, dict[int, Any]]) -> di
     """``columns`` with ``hour`` (unix seconds) as datetimes and ``local_date`` (ordinals) as
     dates, each a ``Coded`` column; ``cache`` keeps the objects of values seen before (a
     chunk has few of either)."""
-    out = dict(columns)
-    if isinstance(out.get("entries"), PackedRows):
-        out["entries"] = out["entries"].values()
+    out = dict(columns)  # ``entries`` (``PackedRows``) go as they are: bulk_insert streams them
     for name, make in (("hour", _utc), ("local_date", date.fromordinal)):
         values = out.get(name)
         if isinstance(values, np.ndarray):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pickle
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, SupportsIndex
 
@@ -121,9 +121,16 @@ class PackedRows:
 
     def values(self) -> list[memoryview]:
         """Each row's value, as views of the buffer (drivers take any bytes-like value)."""
-        b = [0, *self.ends.tolist()]
+        return list(self)
+
+    def __iter__(self) -> Iterator[memoryview]:
+        """The values one by one, made as they are taken: ``bulk_insert`` streams them to the
+        driver, so the views of a chunk (GC-tracked objects) never pile up."""
         buf = memoryview(self.buffer)
-        return [buf[b[i] : b[i + 1]] for i in range(len(b) - 1)]
+        start = 0
+        for end in self.ends.tolist():
+            yield buf[start:end]
+            start = end
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
         # Protocol 5 can hand the buffer over out of band (no copy into the pickle stream).
