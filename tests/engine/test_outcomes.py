@@ -9,12 +9,14 @@ from hypothesis import strategies as st
 from pinapi.engine.facts import METRICS
 from pinapi.engine.outcomes import (
     OUTCOME_METRICS,
+    PLACEMENT_FACTOR,
     VIDEO_IN_VIEW_RATE,
     VIDEO_START_RATE,
     PromotionRates,
     draw_outcomes,
 )
 from pinapi.engine.simulate import _earned
+from pinapi.engine.slot_kernels import slot_lift
 
 
 def _numpy_outcomes(
@@ -102,3 +104,21 @@ def test_earned_media_drawn_for_saved_rows_only_equal_drawing_every_row(rows: in
     }
     for name, values in want.items():
         assert table[:, METRICS.index(name)].tolist() == values.tolist(), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 300), promos=st.integers(1, 10), seed=st.integers(0, 2**32 - 1))
+def test_slot_lift_is_quality_fit_position_and_placement(n: int, promos: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rel = np.concatenate([rng.random((20, 6)) * 5, np.zeros((20, 1))], axis=1)  # last: "none"
+    cols = rng.integers(0, 7, (promos, 3))
+    has = rng.random(promos) < 0.6
+    quality = rng.random(promos) * 2
+    seg, promo, plc = rng.integers(0, 20, n), rng.integers(0, promos, n), rng.integers(0, 3, n)
+    log_u = np.log1p(-rng.random(n))
+    got = slot_lift(rel, seg, promo, plc, has, cols, quality, PLACEMENT_FACTOR, log_u, float(np.log(0.65)))
+    # The numpy form.
+    best = np.where(has[promo], rel[seg[:, None], cols[promo]].max(axis=1) if n else np.zeros(0), 1.0)
+    fit = np.sqrt(np.clip(best, 0.25, 4.0))
+    position = 1.0 / (1.0 + 0.1 * np.floor(log_u / np.log(0.65)))
+    assert got.tolist() == (quality[promo] * fit * position * PLACEMENT_FACTOR[plc]).tolist()

@@ -217,10 +217,13 @@ def _settle(
     won = np.flatnonzero(group >= 0)
     if won.size == 0:
         return SlotWins(promo, group, ratio, clearing)
-    g, k = group[won], country[won]
-    promo[won] = _pick_promotions(f, g, k, rng.random(won.size))
+    u = rng.random(won.size)
+    if f.promo_pad_cum is not None:
+        pick_padded(f.promo_pad_cum, group, country, won, u, f.group_first, f.group_count, promo)
+    else:
+        promo[won] = _pick_promotions(f, group[won], country[won], u)
     e = rng.standard_exponential((2, won.size))
-    ratio[won], clearing[won] = settle(
+    settle(
         st,
         group,
         country,
@@ -231,14 +234,15 @@ def _settle(
         f.floor_cpm,
         float(f.lam),
         e,
+        ratio,
+        clearing,
     )
     return SlotWins(promo, group, ratio, clearing)
 
 
 def _pick_promotions(f: Field, g: I64, k: I64, u: F64) -> I64:
-    """The promotion of each winning ad group, in proportion to its weight in the country."""
-    if f.promo_pad_cum is not None:
-        return pick_padded(f.promo_pad_cum, g, k, u, f.group_first, f.group_count)
+    """The promotion of each winning ad group, in proportion to its weight in the country
+    (groups too large to pad: ``slot_kernels.pick_padded`` does the padded case)."""
     first, last = f.group_first[g], f.group_first[g] + f.group_count[g] - 1
     target = f.group_cum_start[g, k] + u * f.group_promo_weight[g, k]
     flat = f.promo_cum.T.ravel()  # country-major, so each country's run is sorted

@@ -57,7 +57,7 @@ from pinapi.engine.pacing import (
 from pinapi.engine.plan import Plan, compile_plan
 from pinapi.engine.population import Population
 from pinapi.engine.rng import generator
-from pinapi.engine.slot_kernels import best_fit, group_sums, key_order
+from pinapi.engine.slot_kernels import group_sums, key_order, slot_lift
 from pinapi.engine.state import EngineState
 from pinapi.engine.targeting import AudienceMatcher, HashedAudienceMatcher, KeywordMatcher
 from pinapi.engine.traffic import TrafficModel, draw_terms, draw_traffic, local_hour_and_weekday, zone
@@ -337,14 +337,20 @@ class Engine:
         spend are filled by ``_charges``): one matrix, so the budget clamp filters it at once
         and the roll-up sums it in one pass."""
         p = slots["promo"].astype(np.int64)
-        seg = slots["seg"].astype(np.int64)
-        # Fit: how much more than average the segment likes the pin's best-liked interest.
-        fit_raw = best_fit(self._rel_share_padded, seg, p, plan.p_has_interest, plan.p_interest_cols)
-        fit = np.sqrt(np.clip(fit_raw, 0.25, 4.0))
-        # Feed position: geometric depth (p = 0.35), each step down costs 10% of the rates.
-        depth = np.floor(np.log1p(-rng.random(p.size)) / np.log(0.65))
-        position = 1.0 / (1.0 + 0.1 * depth)
-        lift = plan.p_quality[p] * fit * position * PLACEMENT_FACTOR[slots["plc"].astype(np.int64)]
+        # Fit: how much more than average the segment likes the pin's best-liked interest;
+        # feed position: geometric depth (p = 0.35), each step down costs 10% of the rates.
+        lift = slot_lift(
+            self._rel_share_padded,
+            slots["seg"].astype(np.int64),
+            p,
+            slots["plc"].astype(np.int64),
+            plan.p_has_interest,
+            plan.p_interest_cols,
+            plan.p_quality,
+            PLACEMENT_FACTOR,
+            np.log1p(-rng.random(p.size)),
+            float(np.log(0.65)),
+        )
         paid = np.empty((len(PAID_METRICS), p.size), dtype=np.int64)
         draw_outcomes(rng, p, plan.rates, lift, paid)
         return paid

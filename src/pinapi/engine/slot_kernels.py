@@ -257,12 +257,13 @@ def settle(
     floor: F64,
     lam: float,
     e: F64,
-) -> tuple[F64, F64]:  # pragma: no cover - compiled; tested through run_auction
-    """(charged fraction of the bid, clearing CPM) of the ``won`` slots (``auction._settle``
-    says what the formulas are); ``weight`` is the placement's (ad groups x countries) slice,
-    ``strength`` its (strata,) column and ``e`` 2 x won standard exponentials."""
-    ratio = np.empty(won.size, np.float64)
-    clearing = np.empty(won.size, np.float64)
+    ratio: F64,
+    clearing: F64,
+) -> None:  # pragma: no cover - compiled; tested through run_auction
+    """The charged fraction of the bid and the clearing CPM of the ``won`` slots, into
+    ``ratio`` and ``clearing`` at those slots (``auction._settle`` says what the formulas
+    are); ``weight`` is the placement's (ad groups x countries) slice, ``strength`` its
+    (strata,) column and ``e`` 2 x won standard exponentials."""
     cube = lam == 3.0
     for j in range(won.size):
         i = won[j]
@@ -276,44 +277,60 @@ def settle(
         x_second = r * e[0, j] / (e[1, j] + r * e[0, j])
         own = np.cbrt(x_own) if cube else x_own ** (1.0 / lam)
         second = np.cbrt(x_second) if cube else x_second ** (1.0 / lam)
-        ratio[j] = min(max(max(second, floor[k] / own), 1e-6), 1.0)
-        clearing[j] = max(second * own, floor[k])
-    return ratio, clearing
+        ratio[i] = min(max(max(second, floor[k] / own), 1e-6), 1.0)
+        clearing[i] = max(second * own, floor[k])
 
 
 @numba.njit(cache=True, nogil=True)
 def pick_padded(
-    pad: F64, group: I64, country: I64, u: F64, first: I64, count: I64
-) -> I64:  # pragma: no cover - compiled; tested through run_auction
-    """The promotion of each winning ad group from its padded cumulative weights (``pad``:
-    ad groups x countries x widest group), in proportion to the weights."""
-    out = np.empty(group.size, np.int64)
+    pad: F64, group: I64, country: I64, won: I64, u: F64, first: I64, count: I64, out: I64
+) -> None:  # pragma: no cover - compiled; tested through run_auction
+    """The promotion of each ``won`` slot's ad group, in proportion to the weights, into
+    ``out`` at those slots, from the groups' padded cumulative weights (``pad``: ad groups x
+    countries x widest group); ``u``: one uniform per won slot."""
     width = pad.shape[2]
-    for j in range(group.size):
-        g, k = group[j], country[j]
+    for j in range(won.size):
+        i = won[j]
+        g, k = group[i], country[i]
         target = u[j] * pad[g, k, width - 1]
         pick = 0
         for w in range(width - 1):
             if pad[g, k, w] <= target:
                 pick += 1
-        out[j] = min(first[g] + pick, first[g] + count[g] - 1)
-    return out
+        out[i] = min(first[g] + pick, first[g] + count[g] - 1)
 
 
 @numba.njit(cache=True, nogil=True)
-def best_fit(
-    rel: F64, segment: I64, promo: I64, has: Bools, cols: I64
-) -> F64:  # pragma: no cover - compiled; tested through the engine's facts
-    """Per slot, the largest ``rel[segment, c]`` over the promotion's interest columns
-    ``cols[promo]`` (padded with the zero column), or 1.0 when the pin has no interests."""
-    out = np.ones(promo.size, np.float64)
+def slot_lift(
+    rel: F64,
+    segment: I64,
+    promo: I64,
+    placement: I64,
+    has: Bools,
+    cols: I64,
+    quality: F64,
+    placement_factor: F64,
+    log_u: F64,
+    log_step: float,
+) -> F64:  # pragma: no cover - compiled; tested against its numpy form
+    """Per slot, what multiplies the promotion's base rates: its quality x the interest fit x
+    the feed position x the placement's factor. The fit is the square root of the largest
+    ``rel[segment, c]`` over the pin's interest columns ``cols[promo]`` (padded with the
+    zero column), clipped to 0.25-4 (1.0 when the pin has no interests); the position
+    ``1 / (1 + 0.1 depth)`` with a geometric depth ``floor(log_u / log_step)`` (``log_u``
+    from numpy's ``log1p``, whose vector form differs in the last bit from the scalar one)."""
+    out = np.empty(promo.size, np.float64)
     for i in range(promo.size):
         p = promo[i]
+        fit = 1.0
         if has[p]:
-            best = -np.inf
+            fit = -np.inf
             for c in cols[p]:
-                best = max(best, rel[segment[i], c])
-            out[i] = best
+                fit = max(fit, rel[segment[i], c])
+        fit = np.sqrt(min(max(fit, 0.25), 4.0))
+        depth = np.floor(log_u[i] / log_step)
+        position = 1.0 / (1.0 + 0.1 * depth)
+        out[i] = quality[p] * fit * position * placement_factor[placement[i]]
     return out
 
 
