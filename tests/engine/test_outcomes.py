@@ -6,9 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinapi.engine.facts import METRICS
+from pinapi.engine.facts import METRICS, OUTCOME_METRICS
 from pinapi.engine.outcomes import (
-    OUTCOME_METRICS,
     PLACEMENT_FACTOR,
     VIDEO_IN_VIEW_RATE,
     VIDEO_START_RATE,

@@ -18,13 +18,14 @@ from pinapi.engine.conversions import ConversionBatch
 
 I64 = npt.NDArray[np.int64]
 
-PAID_METRICS = (
+OUTCOME_METRICS = (
     "IMPRESSION_1", "CLOSEUP_1", "SAVE_1", "CLICKTHROUGH_1", "OUTBOUND_CLICK_1", "ENGAGEMENT_1",
     "VIDEO_START_1", "VIDEO_2S_VIEW_1", "VIDEO_10S_VIEW_1", "VIDEO_MRC_VIEWS_1",
     "VIDEO_P25_COMBINED_1", "VIDEO_P50_COMBINED_1", "VIDEO_P75_COMBINED_1", "VIDEO_P95_COMBINED_1",
     "VIDEO_P100_COMBINED_1", "VIDEO_WATCH_TIME_MS_1", "VIDEO_SUM_V50_WATCHTIME_IN_MILLISECOND_1",
-    "BILLABLE_EVENTS", "SPEND_IN_MICRO_DOLLAR",
 )  # fmt: skip
+"""What a pinner does with a paid impression, in the order ``outcomes.draw_outcomes`` fills them."""
+PAID_METRICS = (*OUTCOME_METRICS, "BILLABLE_EVENTS", "SPEND_IN_MICRO_DOLLAR")
 EARNED_METRICS = ("IMPRESSION_2", "CLOSEUP_2", "SAVE_2", "CLICKTHROUGH_2", "OUTBOUND_CLICK_2", "ENGAGEMENT_2")
 METRICS = PAID_METRICS + EARNED_METRICS
 """``SPEND_IN_MICRO_DOLLAR`` is in the advertiser's micro-currency, as in v3 reports."""

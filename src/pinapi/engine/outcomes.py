@@ -86,15 +86,6 @@ def _erfinv(y: F64) -> F64:
     return np.asarray(np.sign(y) * np.sqrt(np.sqrt(t * t - ln / a) - t), dtype=np.float64)
 
 
-OUTCOME_METRICS = (
-    "IMPRESSION_1", "CLOSEUP_1", "SAVE_1", "CLICKTHROUGH_1", "OUTBOUND_CLICK_1", "ENGAGEMENT_1",
-    "VIDEO_START_1", "VIDEO_2S_VIEW_1", "VIDEO_10S_VIEW_1", "VIDEO_MRC_VIEWS_1",
-    "VIDEO_P25_COMBINED_1", "VIDEO_P50_COMBINED_1", "VIDEO_P75_COMBINED_1", "VIDEO_P95_COMBINED_1",
-    "VIDEO_P100_COMBINED_1", "VIDEO_WATCH_TIME_MS_1", "VIDEO_SUM_V50_WATCHTIME_IN_MILLISECOND_1",
-)  # fmt: skip
-"""The rows ``draw_outcomes`` fills, in order (the first rows of ``facts.PAID_METRICS``)."""
-
-
 @dataclass(frozen=True, slots=True)
 class PromotionRates:
     """Per promotion: base action rates, and the video facts the watch times come from."""
@@ -108,9 +99,9 @@ class PromotionRates:
 
 
 def draw_outcomes(rng: np.random.Generator, promo: I64, rates: PromotionRates, lift: F64, out: I64) -> None:
-    """Bernoulli draws per slot (``promo``: the slot's promotion) into ``out``'s first
-    ``OUTCOME_METRICS`` rows (``out``: metrics x slots); ``lift`` combines quality, fit,
-    position and placement.
+    """Bernoulli draws per slot (``promo``: the slot's promotion) into the first rows of
+    ``out`` (metrics x slots), one per ``facts.OUTCOME_METRICS`` name in that order; ``lift``
+    combines quality, fit, position and placement.
 
     Per slot: a closeup, a save and a pin click each with its rate x lift (clipped), an
     outbound click as a share of pin clicks; for video promotions a start (92%), in view for

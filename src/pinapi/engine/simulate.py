@@ -42,12 +42,7 @@ from pinapi.engine.facts import (
     HourResult,
     OrganicFacts,
 )
-from pinapi.engine.outcomes import (
-    EARNED_IMPRESSIONS_PER_SAVE,
-    OUTCOME_METRICS,
-    PLACEMENT_FACTOR,
-    draw_outcomes,
-)
+from pinapi.engine.outcomes import EARNED_IMPRESSIONS_PER_SAVE, PLACEMENT_FACTOR, draw_outcomes
 from pinapi.engine.pacing import (
     UNLIMITED,
     hour_allowance,
@@ -69,7 +64,6 @@ STREAM_HOUR = 2
 SEARCH = 1
 _PAD_LIMIT = 32
 _PAID = {name: i for i, name in enumerate(PAID_METRICS)}
-assert PAID_METRICS[: len(OUTCOME_METRICS)] == OUTCOME_METRICS
 _METRIC = {name: i for i, name in enumerate(METRICS)}
 _SPEND = _PAID["SPEND_IN_MICRO_DOLLAR"]
 

@@ -386,7 +386,7 @@ def fill_outcomes(
     in_view_rate: float,
 ) -> None:  # pragma: no cover - compiled; tested through outcomes.draw_outcomes
     """The per-slot arithmetic of ``outcomes.draw_outcomes`` into ``out``'s rows 0-16
-    (``OUTCOME_METRICS``): ``u`` 4 x slots uniforms (closeup, save, click, outbound), ``v``
+    (``facts.OUTCOME_METRICS``): ``u`` 4 x slots uniforms (closeup, save, click, outbound), ``v``
     2 x video slots (start, in view), ``beta`` one draw per started video, in slot order."""
     j = 0  # video slots seen
     k = 0  # started videos seen
