@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -112,3 +113,21 @@ def test_the_spool_goes_to_shared_memory_only_with_room(
     assert spool_root(str(tmp_path)) is None  # a 64 MB /dev/shm in a container, say
     monkeypatch.setattr(pipeline, "SPOOL_ROOM", 1)
     assert spool_root(str(tmp_path)) == str(tmp_path)
+
+
+def test_the_fold_thread_yields_to_the_engine_thread() -> None:
+    seen: dict[str, int] = {}
+
+    def fold() -> None:
+        tid = threading.get_native_id()
+        seen["before"] = os.getpriority(os.PRIO_PROCESS, tid)
+        pipeline._yield_to_engine()
+        seen["after"] = os.getpriority(os.PRIO_PROCESS, tid)
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = threading.Thread(target=fold)
+    worker.start()
+    worker.join()
+    assert seen["after"] == min(seen["before"] + pipeline.FOLD_NICENESS, 19)
+    # Only the calling thread: this one (the engine's, in the child) keeps its priority.
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine

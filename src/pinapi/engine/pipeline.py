@@ -143,7 +143,7 @@ def _child(conn: Connection, work: Work) -> None:
         # the end of a chunk (merging, packing) and handing it over while the engine starts
         # the next one. One fold thread runs its jobs in order, so the folder sees a chunk's
         # hours, its end, then the next chunk's hours.
-        with ThreadPoolExecutor(1, thread_name_prefix="pinapi-fold") as fold:
+        with ThreadPoolExecutor(1, thread_name_prefix="pinapi-fold", initializer=_yield_to_engine) as fold:
             previous: Future[None] | None = None
             for start, end, hourly, organic_hourly in work.chunks:
                 fold.submit(folder.begin, start, end, hourly=hourly, organic_hourly=organic_hourly)
@@ -164,6 +164,21 @@ def _child(conn: Connection, work: Work) -> None:
             conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
+
+
+FOLD_NICENESS = 10
+"""How much lower the fold thread's priority is than the engine thread's (Linux schedules
+threads, not processes)."""
+
+
+def _yield_to_engine() -> None:
+    """Lower the calling (fold) thread's priority. In the old days of a month the engine
+    thread is the run's critical path and the fold has slack (its queue is empty at every
+    chunk's end), but the scheduler shared the cores evenly between them and the storing:
+    30-day runs 44.3 s against 45.4 s (medians of five interleaved runs each). Where threads
+    have no priorities of their own the call fails and nothing changes."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FOLD_NICENESS)
 
 
 def _hand_over(
