@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from pinapi.domain.access import users
 from pinapi.runtime import Runtime
-from pinapi.store.bulk import bulk_insert
+from pinapi.store.bulk import Column, bulk_insert
 from pinapi.store.tables import OrganicPinHour, User
 
 
@@ -52,3 +54,24 @@ async def test_a_bulk_insert_as_the_first_statement_rolls_back(runtime: Runtime)
         await session.rollback()
     async with runtime.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(OrganicPinHour)) == 0
+
+
+async def test_a_bulk_insert_conflict_is_sqlalchemys_integrity_error(runtime: Runtime) -> None:
+    """On SQLite the rows go to the driver itself; its errors still come as SQLAlchemy's.
+    (PostgreSQL's COPY raises asyncpg's own errors, as it always has.)"""
+    row: dict[str, Column] = {
+        "pin_id": np.array([1]),
+        "hour": [datetime(2026, 10, 1, tzinfo=UTC)],
+        **{c: np.array([3]) for c in ("impression", "closeup", "save", "clickthrough", "outbound_click")},
+    }
+    async with runtime.sessions() as session, session.begin():
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("COPY's errors are asyncpg's")
+        await bulk_insert(session, OrganicPinHour.__table__, row)
+    async with runtime.sessions() as session:
+        await session.begin()
+        with pytest.raises(IntegrityError):
+            await bulk_insert(session, OrganicPinHour.__table__, row)
+        await session.rollback()
+    async with runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OrganicPinHour)) == 1

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import FromClause, LargeBinary
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _SQLITE_CACHE_KIB = 131_072
@@ -118,6 +119,10 @@ async def bulk_insert(session: AsyncSession, table: FromClause, columns: Mapping
     # thousands a chunk) kept Python's garbage collector scanning them again and again, a
     # fifth of the storing process's CPU, and SQLAlchemy takes only lists for executemany.
     sql = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    cursor = await driver.executemany(sql, zip(*cols, strict=True))
-    await cursor.close()
+    errors = dialect.loaded_dbapi.Error
+    try:
+        cursor = await driver.executemany(sql, zip(*cols, strict=True))
+        await cursor.close()
+    except errors as exc:  # as SQLAlchemy would raise it (IntegrityError, ...)
+        raise DBAPIError.instance(sql, None, exc, errors) from exc
     return n
