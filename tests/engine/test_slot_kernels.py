@@ -7,14 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pinapi.engine.auction import PRICE_BUCKETS, price_histogram
-from pinapi.engine.slot_kernels import (
-    group_sums,
-    guided_search,
-    key_order,
-    pairwise_sum,
-    prefix_within,
-    stratum_products,
-)
+from pinapi.engine.auction_kernels import guided_search, pairwise_sum, stratum_products
+from pinapi.engine.slot_kernels import group_sums, key_order, prefix_within
 
 
 @settings(max_examples=60, deadline=None)

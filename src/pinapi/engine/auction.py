@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pinapi.engine.slot_kernels import (
+from pinapi.engine.auction_kernels import (
     pick_padded,
     price_cells,
     rejection_round,
@@ -242,7 +242,7 @@ def _settle(
 
 def _pick_promotions(f: Field, g: I64, k: I64, u: F64) -> I64:
     """The promotion of each winning ad group, in proportion to its weight in the country
-    (groups too large to pad: ``slot_kernels.pick_padded`` does the padded case)."""
+    (groups too large to pad: ``auction_kernels.pick_padded`` does the padded case)."""
     first, last = f.group_first[g], f.group_first[g] + f.group_count[g] - 1
     target = f.group_cum_start[g, k] + u * f.group_promo_weight[g, k]
     flat = f.promo_cum.T.ravel()  # country-major, so each country's run is sorted
