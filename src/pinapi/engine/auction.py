@@ -158,7 +158,6 @@ def run_auction(
     # The proposal: ad group weights times their best share in the stratum, cumulated over
     # the raveled (strata, ad groups) matrix; ``totals`` per stratum.
     flat, totals, guide = stratum_products(f.stratum_max, by_country, f.stratum_country, _GUIDE)
-    base = np.concatenate(([0.0], flat[n_groups - 1 :: n_groups][:-1])) if n_groups else np.zeros(0)
     # Visit slots stratum by stratum so the searches stay inside one row of ``flat`` (cache).
     by_stratum = radix_order(st)
     pending = by_stratum[totals[st[by_stratum]] > 0] if n_groups else np.zeros(0, dtype=np.int64)
@@ -175,7 +174,6 @@ def run_auction(
             segments,
             u,
             flat,
-            base,
             totals,
             guide,
             f.stratum_max,

@@ -141,7 +141,6 @@ def rejection_round(
     segments: I64,
     u: F64,
     flat: F64,
-    base: F64,
     totals: F64,
     guide: I64,
     stratum_max: F32,
@@ -152,10 +151,11 @@ def rejection_round(
     group: I64,
 ) -> I64:  # pragma: no cover - compiled; tested through run_auction
     """One round of the auction's proposal and acceptance for the ``pending`` slots (``u``:
-    2 x pending uniforms): accepted slots get their ad group in ``group``; returns the slots
-    still pending, in order. ``terms`` is empty when the placement has no search terms.
-    Where the stratum's segments all share the largest share (``uniform``) the segment's
-    share is that one, so it is taken from the stratum's row instead of ``mask``."""
+    2 x pending uniforms; ``flat``, ``totals`` and ``guide`` from ``stratum_products``):
+    accepted slots get their ad group in ``group``; returns the slots still pending, in
+    order. ``terms`` is empty when the placement has no search terms. Where the stratum's
+    segments all share the largest share (``uniform``) the segment's share is that one, so
+    it is taken from the stratum's row instead of ``mask``."""
     n_groups = stratum_max.shape[1]
     n_guide = guide.shape[1]
     gated = terms.size > 0
@@ -164,10 +164,10 @@ def rejection_round(
     for i in range(pending.size):
         slot = pending[i]
         s = stratum[slot]
+        lo = s * n_groups
+        start = flat[lo - 1] if s > 0 else 0.0  # the running sum before the stratum's row
         hint = guide[s, min(int(u[0, i] * n_guide), n_guide - 1)]
-        g = min(
-            guided_search(flat, s * n_groups, n_groups, base[s] + u[0, i] * totals[s], hint), n_groups - 1
-        )
+        g = min(guided_search(flat, lo, n_groups, start + u[0, i] * totals[s], hint), n_groups - 1)
         top = np.float64(stratum_max[s, g])
         share = top if uniform[s, g] else np.float64(mask[segments[slot], g])
         ok = u[1, i] * top < share
